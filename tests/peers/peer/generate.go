@@ -103,6 +103,14 @@ func runGenerate(args []string, stdio IO) error {
 	if err != nil {
 		return usagef("Failed to read %s: %v", *authConfig, err)
 	}
+	// Unreadable key files are a usage error here; openstorage reads them
+	// again itself, and a file it cannot parse is its refusal (exit 1).
+	if _, err := readKeyFile("rsa-private-keyfile", *rsaFile); err != nil {
+		return err
+	}
+	if _, err := readKeyFile("ecdsa-private-keyfile", *ecdsaFile); err != nil {
+		return err
+	}
 	cfg := GenerateConfig{
 		AuthConfig:     data,
 		AuthConfigName: *authConfig,

@@ -205,6 +205,17 @@ func TestGenerateOpenstorageQuirks(t *testing.T) {
 			t.Errorf("got %s", res)
 		}
 	})
+	t.Run("an unreadable key file is a usage error, an unparsable one a refusal", func(t *testing.T) {
+		ac := writeFile(t, "ac.yml", []byte(sampleAuthConfig))
+		res := inProcess(t, "", "generate", "--auth-config", ac, "--issuer", iss, "--rsa-private-keyfile", "/nonexistent/rsa.pem")
+		if res.code != 2 {
+			t.Errorf("missing file: got %s", res)
+		}
+		res = inProcess(t, "", "generate", "--auth-config", ac, "--issuer", iss, "--ecdsa-private-keyfile", writeFile(t, "bad.pem", []byte("nope")))
+		if res.code != 1 || !strings.Contains(res.stderr, "Failed to parse ECDSA file") {
+			t.Errorf("bad PEM: got %s", res)
+		}
+	})
 	t.Run("missing --issuer is a usage error", func(t *testing.T) {
 		res := inProcess(t, "", "generate", "--auth-config", writeFile(t, "ac.yml", []byte(sampleAuthConfig)),
 			"--shared-secret-file", writeFile(t, "s", k.secret))

@@ -148,6 +148,53 @@ func verifyCases() []verifyCase {
 			args:     secretArgs,
 			wantCode: 1, wantErr: "Required claim iat missing from token",
 		},
+		// Quirks of openstorage + golang-jwt v4.3.0 that a reimplementation
+		// of the verifier has to know about.
+		{
+			name:     "exp 0 is accepted: golang-jwt treats it as absent",
+			token:    hs(func(c jwt.MapClaims) { c["exp"] = 0 }),
+			args:     secretArgs,
+			wantCode: 0,
+			check: func(t *testing.T, acc map[string]interface{}) {
+				if acc["exp"] != json.Number("0") {
+					t.Errorf("exp = %v, want raw 0", acc["exp"])
+				}
+			},
+		},
+		{
+			name:     "exp as a string is rejected as expired",
+			token:    hs(func(c jwt.MapClaims) { c["exp"] = "4102444800" }),
+			args:     secretArgs,
+			wantCode: 1, wantErr: "Token is expired",
+		},
+		{
+			name:     "a future nbf is rejected",
+			token:    hs(func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(time.Hour).Unix() }),
+			args:     secretArgs,
+			wantCode: 1, wantErr: "Token is not valid yet",
+		},
+		{
+			name:     "a null name passes the required-claim presence check",
+			token:    hs(func(c jwt.MapClaims) { c["name"] = nil }),
+			args:     secretArgs,
+			wantCode: 0,
+		},
+		{
+			name:     "roles that are not a list make the issuer unreadable",
+			token:    hs(func(c jwt.MapClaims) { c["roles"] = "system.admin" }),
+			args:     secretArgs,
+			wantCode: 1, wantErr: "Unable to obtain token issuer from authorization token",
+		},
+		{
+			name: "wrong secret and expired: the signature error is reported",
+			token: func(t *testing.T, k *keys) string {
+				c := goodClaims(iss)
+				c["exp"] = int64(1)
+				return mint(t, jwt.SigningMethodHS256, []byte("x"), c)
+			},
+			args:     secretArgs,
+			wantCode: 1, wantErr: "signature is invalid",
+		},
 		{
 			name:     "missing iss cannot be looked up",
 			token:    hs(func(c jwt.MapClaims) { delete(c, "iss") }),
