@@ -146,8 +146,17 @@ func inProcess(t *testing.T, stdin string, args ...string) result {
 var (
 	binOnce sync.Once
 	binPath string
+	binDir  string // temp dir of a binary this run built, removed by TestMain
 	binErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // peerBinary returns the pxtoken-peer binary: $PXTOKEN_PEER_BIN when set
 // (e.g. the one build.sh cached), else one built once for this test run.
@@ -163,6 +172,7 @@ func peerBinary(t *testing.T) string {
 			binErr = err
 			return
 		}
+		binDir = dir
 		binPath = filepath.Join(dir, "pxtoken-peer")
 		_, thisFile, _, _ := runtime.Caller(0)
 		moduleRoot := filepath.Dir(filepath.Dir(thisFile))
