@@ -39,7 +39,7 @@ if [[ -x "$bin" ]]; then
 fi
 
 command -v go >/dev/null 2>&1 ||
-	die "go not found on PATH: pxtoken-peer needs the Go toolchain (>= 1.22) and the Go module proxy to build; install Go (https://go.dev/dl or your distribution's golang package), or put a prebuilt binary at $bin"
+	die "go not found on PATH: pxtoken-peer needs the Go toolchain (>= 1.22) and the Go module proxy to build; install Go (your distribution's golang package or the official Go release), or put a prebuilt binary at $bin"
 
 mkdir -p "$bin_dir"
 
