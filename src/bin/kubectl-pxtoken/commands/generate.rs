@@ -1,0 +1,57 @@
+//! `kubectl pxtoken generate`: a drop-in for `pxctl auth token generate` that runs off-node.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use pxtoken::claims::{TokenClaims, Validity, read_auth_config};
+use pxtoken::discovery::discover_signing_key;
+use pxtoken::duration::TokenDuration;
+use secrecy::ExposeSecret;
+
+use crate::cli::{GlobalArgs, KeyArgs, ValidityArgs, token_duration};
+use crate::output::write_private_file;
+
+pub const ABOUT: &str = "Generate a token from a pxctl auth-config, like `pxctl auth token generate`";
+
+pub const EXAMPLES: &str = "Examples:
+  # Exactly as on a node, but from your laptop
+  kubectl pxtoken generate --auth-config=tenant.yaml --issuer=portworx.com \\
+      --shared-secret-file=secret.txt --token-duration=1y
+
+  # Key and issuer read from the cluster's Portworx install; token to a 0600 file
+  kubectl pxtoken generate --auth-config=tenant.yaml --output=tenant.jwt";
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// pxctl auth-config YAML with name, email, sub, roles and groups
+    #[arg(long, value_name = "FILE", help_heading = "Token")]
+    pub auth_config: PathBuf,
+    /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
+    #[arg(long, default_value = "1d", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
+    pub token_duration: TokenDuration,
+    /// Write the token to this file (mode 0600) instead of stdout
+    #[arg(long, value_name = "FILE", help_heading = "Token")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub validity: ValidityArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+pub async fn exec(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    let identity = read_auth_config(&args.auth_config)?;
+    let overrides = args.key.overrides();
+    // pxctl needs no cluster; neither do we when key and issuer are both given.
+    let conn =
+        if overrides.has_local_key() && overrides.issuer.is_some() { None } else { Some(global.connect().await?) };
+    let setup = discover_signing_key(conn.as_ref(), &overrides).await?;
+    let validity = Validity::from_now(args.token_duration.as_duration(), args.validity.clock_skew());
+    let claims = TokenClaims::new(&setup.issuer, identity, validity)?;
+    let token = setup.key.sign(&claims)?;
+    match &args.output {
+        Some(path) => write_private_file(path, token.expose_secret().as_bytes())?,
+        None => writeln!(std::io::stdout(), "{}", token.expose_secret())?,
+    }
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand: its flags, help and a thin `exec` over the library.
+
+pub mod admin;
+pub mod generate;
+pub mod tenant;

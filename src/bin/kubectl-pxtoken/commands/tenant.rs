@@ -1,0 +1,131 @@
+//! `kubectl pxtoken tenant NAMESPACE`: the seed's tenant workflow in one command.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use pxtoken::claims::{Identity, read_auth_config};
+use pxtoken::discovery::discover_signing_key;
+use pxtoken::duration::TokenDuration;
+use pxtoken::tenant::{TenantRequest, onboard_tenant};
+use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, SecretTarget};
+
+use crate::cli::{DryRunArg, GlobalArgs, KeyArgs, ObjectOutput, ValidityArgs, list_flag, token_duration};
+use crate::output::{dry_run_suffix, instant, print_secret};
+
+pub const ABOUT: &str = "Issue a tenant token and store it in a Secret in the tenant's namespace";
+
+pub const EXAMPLES: &str = "Examples:
+  # Onboard team-a: find the key and issuer in the cluster, store team-a/px-k8s-user
+  kubectl pxtoken tenant team-a
+
+  # The same with an explicit shared secret and issuer, for a two-year token
+  kubectl pxtoken tenant team-a --shared-secret-ref kube-system/pxkeys:shared-secret \\
+      --issuer portworx.com --token-duration 2y
+
+  # Name the tenant and put it in a group; create the namespace if needed
+  kubectl pxtoken tenant team-a --name \"Team A\" --email team-a@example.com \\
+      --groups developers --create-namespace
+
+  # Show the Secret that would be written, without writing it
+  kubectl pxtoken tenant team-a --dry-run=client -o yaml";
+
+#[derive(Debug, Args)]
+pub struct TenantArgs {
+    /// The tenant's namespace; the token Secret is written there
+    #[arg(value_name = "NAMESPACE")]
+    pub tenant_namespace: String,
+    /// Name of the Secret that holds the token
+    #[arg(long, default_value = DEFAULT_SECRET_NAME, value_name = "NAME", help_heading = "Secret")]
+    pub secret_name: String,
+    /// Key of the token in the Secret
+    #[arg(long, default_value = DEFAULT_SECRET_KEY, value_name = "KEY", help_heading = "Secret")]
+    pub secret_key: String,
+    /// Take over an existing Secret that kubectl-pxtoken did not create
+    #[arg(long, help_heading = "Secret")]
+    pub overwrite: bool,
+    /// Create the namespace if it does not exist
+    #[arg(long, help_heading = "Secret")]
+    pub create_namespace: bool,
+    /// Print what would be written (client) or have the server check it (server); write nothing
+    #[arg(long, value_enum, value_name = "STRATEGY", default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client", help_heading = "Secret")]
+    pub dry_run: DryRunArg,
+    /// Print the Secret as yaml or json, or just its name
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT", help_heading = "Secret")]
+    pub output: Option<ObjectOutput>,
+    /// Token name claim [default: the namespace]
+    #[arg(long, help_heading = "Token")]
+    pub name: Option<String>,
+    /// Token email claim [default: <namespace>@<issuer>]
+    #[arg(long, help_heading = "Token")]
+    pub email: Option<String>,
+    /// Token subject: the tenant's identity, owner of its volumes [default: the stored token's, else a new UUID]
+    #[arg(long, help_heading = "Token")]
+    pub sub: Option<String>,
+    /// Roles, comma-separated or repeated [default: system.user]
+    #[arg(long, value_name = "ROLE", help_heading = "Token")]
+    pub roles: Vec<String>,
+    /// Groups, comma-separated or repeated
+    #[arg(long, value_name = "GROUP", help_heading = "Token")]
+    pub groups: Vec<String>,
+    /// pxctl auth-config YAML (name, email, sub, roles, groups); flags win over it
+    #[arg(long, value_name = "FILE", help_heading = "Token")]
+    pub auth_config: Option<PathBuf>,
+    /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
+    #[arg(long, default_value = "1y", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
+    pub token_duration: TokenDuration,
+    /// Allow a tenant token with role system.admin or group "*"
+    #[arg(long, help_heading = "Token")]
+    pub allow_admin: bool,
+    #[command(flatten)]
+    pub validity: ValidityArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+pub async fn exec(args: TenantArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    // Everything local is checked before the first request, so bad input costs no API call.
+    let auth_config = match &args.auth_config {
+        Some(path) => read_auth_config(path)?,
+        None => Identity::default(),
+    };
+    let overrides = args.key.overrides();
+    let conn = global.connect().await?;
+    let setup = discover_signing_key(Some(&conn), &overrides).await?;
+    let request = TenantRequest {
+        target: SecretTarget { namespace: args.tenant_namespace.clone(), name: args.secret_name, key: args.secret_key },
+        flags: Identity {
+            name: args.name,
+            email: args.email,
+            sub: args.sub,
+            roles: list_flag(&args.roles),
+            groups: list_flag(&args.groups),
+        },
+        auth_config,
+        lifetime: args.token_duration.as_duration(),
+        clock_skew: args.validity.clock_skew(),
+        allow_admin: args.allow_admin,
+        overwrite: args.overwrite,
+        create_namespace: args.create_namespace,
+        dry_run: args.dry_run.into(),
+    };
+    let done = onboard_tenant(&conn, &setup, &request).await?;
+    if let Some(old) = &done.replaced_subject {
+        eprintln!(
+            "warning: the tenant's subject changed from {old:?} to {:?}; volumes owned by the old subject stay with it",
+            done.claims.sub
+        );
+    }
+    match args.output {
+        Some(format) => print_secret(&done.secret, format)?,
+        None => println!(
+            "secret/{} {} in {}{} (sub {}, expires {})",
+            request.target.name,
+            done.outcome.as_str(),
+            request.target.namespace,
+            dry_run_suffix(request.dry_run),
+            done.claims.sub,
+            instant(done.claims.exp)
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! `kubectl pxtoken`: issue Portworx tokens and keep them healthy, with your own kubeconfig.
+
+mod cli;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::cli::GlobalArgs;
+use crate::commands::{admin, generate, tenant};
+
+/// Version and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT_COMMIT"), ")");
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl pxtoken",
+    bin_name = "kubectl pxtoken",
+    version = VERSION,
+    about = "Issue Portworx authorization tokens and keep them healthy",
+    after_help = "Examples:\n  kubectl pxtoken tenant team-a\n  kubectl pxtoken admin --output admin.jwt\n  kubectl pxtoken generate --auth-config tenant.yaml --issuer portworx.com --shared-secret-file secret.txt",
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    #[command(about = tenant::ABOUT, after_help = tenant::EXAMPLES)]
+    Tenant(tenant::TenantArgs),
+    #[command(about = admin::ABOUT, after_help = admin::EXAMPLES)]
+    Admin(admin::AdminArgs),
+    #[command(about = generate::ABOUT, after_help = generate::EXAMPLES)]
+    Generate(generate::GenerateArgs),
+}
+
+/// `-v LEVEL` as kubectl reads it: 0 warnings only, 1–2 what was found, 3–5 requests, 6+ more.
+/// The HTTP stack is capped below the level that would print headers or bodies, which can hold
+/// credentials and the shared secret.
+fn init_logging(verbosity: u8) {
+    let ours = match verbosity {
+        0 => "warn",
+        1..=2 => "info",
+        3..=5 => "debug",
+        _ => "trace",
+    };
+    let kube = if verbosity >= 3 { "debug" } else { "warn" };
+    let filter = format!("warn,pxtoken={ours},kubectl_pxtoken={ours},kube_client={kube},kube={kube}");
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// Joins an error and its causes into the one `error:` line the SPEC asks for.
+fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if !err.use_stderr() => {
+            // --help and --version
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            // clap's first line is already `error: …`; the usage block after it is noise in scripts.
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+            eprintln!("{first} (see 'kubectl pxtoken --help')");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(cli.global.verbosity);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let global = cli.global;
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Tenant(args) => tenant::exec(args, &global).await,
+            Command::Admin(args) => admin::exec(args, &global).await,
+            Command::Generate(args) => generate::exec(args, &global).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", error_line(&err));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! kubectl-pxtoken: issue Portworx authorization tokens and keep them healthy.
+//!
+//! The binary (`kubectl-pxtoken`) is a thin layer over these modules:
+//! - [`duration`]: pxctl's token-duration grammar and kubectl's `--request-timeout`;
+//! - [`claims`]: the claim set openstorage writes and pxctl's `--auth-config` YAML;
+//! - [`signing`]: HS256/RS256/ES256 signing with keys held in secret boxes;
+//! - [`connection`]: a client from kubectl's global flags, and API errors worded for people;
+//! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet);
+//! - [`token_secret`]: the labelled, annotated Secret a token is stored in;
+//! - [`tenant`]: onboarding one tenant end to end.
+
+pub mod claims;
+pub mod connection;
+pub mod discovery;
+pub mod duration;
+pub mod signing;
+pub mod tenant;
+pub mod token_secret;
