@@ -363,15 +363,34 @@ fn where_(px_namespace: Option<&str>) -> String {
     px_namespace.map(|n| format!("in namespace {n}")).unwrap_or_else(|| "in all namespaces".into())
 }
 
+/// Namespaces Portworx is installed in by its docs, operator and Helm chart: where discovery
+/// looks when the user may not list across all namespaces.
+const USUAL_PX_NAMESPACES: [&str; 2] = ["kube-system", "portworx"];
+
 /// Step 1 and 2 of discovery: a StorageCluster with security on, else a Portworx DaemonSet.
+/// Without `--px-namespace` it lists across namespaces, and falls back to the usual Portworx
+/// namespaces when that is forbidden (a namespace-scoped administrator).
 async fn find_install(
     conn: &Connection,
     px_namespace: Option<&str>,
     looked_at: &mut Vec<String>,
 ) -> Result<Option<InstallFacts>, DiscoveryError> {
-    let mut found = find_storage_clusters(conn, px_namespace, looked_at).await?;
-    if found.is_empty() {
-        found = find_daemonsets(conn, px_namespace, looked_at).await?;
+    let scopes: Vec<Option<&str>> = match px_namespace {
+        Some(ns) => vec![Some(ns)],
+        None => vec![None],
+    };
+    let mut found = Vec::new();
+    for kind in [InstallKind::StorageCluster, InstallKind::DaemonSet] {
+        for scope in &scopes {
+            if !list_installs(conn, kind, *scope, looked_at, &mut found).await? && scope.is_none() {
+                for ns in USUAL_PX_NAMESPACES {
+                    list_installs(conn, kind, Some(ns), looked_at, &mut found).await?;
+                }
+            }
+        }
+        if !found.is_empty() {
+            break;
+        }
     }
     if found.len() > 1 {
         return Err(DiscoveryError::Ambiguous { installs: found.into_iter().map(|f| f.install).collect() });
@@ -379,15 +398,47 @@ async fn find_install(
     Ok(found.pop())
 }
 
+#[derive(Debug, Clone, Copy)]
+enum InstallKind {
+    StorageCluster,
+    DaemonSet,
+}
+
+/// Lists one kind of install in one scope into `found`; false when the list was forbidden.
+async fn list_installs(
+    conn: &Connection,
+    kind: InstallKind,
+    scope: Option<&str>,
+    looked_at: &mut Vec<String>,
+    found: &mut Vec<InstallFacts>,
+) -> Result<bool, DiscoveryError> {
+    let listed = match kind {
+        InstallKind::StorageCluster => find_storage_clusters(conn, scope, looked_at).await?,
+        InstallKind::DaemonSet => find_daemonsets(conn, scope, looked_at).await?,
+    };
+    match listed {
+        Some(mut installs) => {
+            found.append(&mut installs);
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
 /// Reports a list that could not be read as a finding, not a failure: the user may lack rights
 /// there and still have them on the Secret itself.
-fn note_unlistable(err: ApiError, what: &str, looked_at: &mut Vec<String>) -> Result<(), DiscoveryError> {
+/// Returns `None` when the list was forbidden, `Some(empty)` when the API is not installed.
+fn note_unlistable(
+    err: ApiError,
+    what: &str,
+    looked_at: &mut Vec<String>,
+) -> Result<Option<Vec<InstallFacts>>, DiscoveryError> {
     if err.is_forbidden() {
         looked_at.push(format!("{what}: not allowed to list"));
-        Ok(())
+        Ok(None)
     } else if err.is_not_found() {
         looked_at.push(format!("{what}: API not installed"));
-        Ok(())
+        Ok(Some(Vec::new()))
     } else {
         Err(err.into())
     }
@@ -397,7 +448,7 @@ async fn find_storage_clusters(
     conn: &Connection,
     px_namespace: Option<&str>,
     looked_at: &mut Vec<String>,
-) -> Result<Vec<InstallFacts>, DiscoveryError> {
+) -> Result<Option<Vec<InstallFacts>>, DiscoveryError> {
     let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("core.libopenstorage.org", "v1", "StorageCluster"));
     let api: Api<DynamicObject> = match px_namespace {
         Some(ns) => Api::namespaced_with(conn.client.clone(), ns, &resource),
@@ -422,8 +473,7 @@ async fn find_storage_clusters(
     })
     .await;
     if let Err(err) = listed {
-        note_unlistable(err, &what, looked_at)?;
-        return Ok(found);
+        return note_unlistable(err, &what, looked_at);
     }
     let mut note = format!("{what}: {} with security enabled", found.len());
     if !insecure.is_empty() {
@@ -431,7 +481,7 @@ async fn find_storage_clusters(
     }
     tracing::debug!("{note}");
     looked_at.push(note);
-    Ok(found)
+    Ok(Some(found))
 }
 
 /// The shared-secret name and issuer of a StorageCluster with security enabled, as the
@@ -463,7 +513,7 @@ async fn find_daemonsets(
     conn: &Connection,
     px_namespace: Option<&str>,
     looked_at: &mut Vec<String>,
-) -> Result<Vec<InstallFacts>, DiscoveryError> {
+) -> Result<Option<Vec<InstallFacts>>, DiscoveryError> {
     let api: Api<DaemonSet> = match px_namespace {
         Some(ns) => Api::namespaced(conn.client.clone(), ns),
         None => Api::all(conn.client.clone()),
@@ -478,13 +528,12 @@ async fn find_daemonsets(
     })
     .await;
     if let Err(err) = listed {
-        note_unlistable(err, &what, looked_at)?;
-        return Ok(found);
+        return note_unlistable(err, &what, looked_at);
     }
     let note = format!("{what}: {} running Portworx with auth", found.len());
     tracing::debug!("{note}");
     looked_at.push(note);
-    Ok(found)
+    Ok(Some(found))
 }
 
 /// A DaemonSet is a Portworx install with auth when a container reads the shared secret

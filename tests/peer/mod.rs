@@ -70,7 +70,11 @@ pub fn verify(token: &str, issuer: &str, key: PeerKey<'_>) -> Result<Value, Stri
     };
     std::fs::write(&key_path, bytes).unwrap();
     let run = run(&["verify", "--issuer", issuer, flag, key_path.to_str().unwrap()], token);
-    if run.ok { Ok(serde_json::from_str(run.stdout.trim()).expect("peer prints claims as JSON")) } else { Err(run.stderr) }
+    if run.ok {
+        Ok(serde_json::from_str(run.stdout.trim()).expect("peer prints claims as JSON"))
+    } else {
+        Err(run.stderr)
+    }
 }
 
 /// openstorage's `ParseToDuration` on each input: `Some(nanoseconds)` or `None` when refused.
