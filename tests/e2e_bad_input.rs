@@ -1,0 +1,186 @@
+//! Bad input, as a user meets it: one `error:` line naming what failed and how to fix it,
+//! exit code 1 (2 for bad usage), no secret in the output, and nothing created or changed.
+
+mod support;
+
+use support::*;
+
+/// The command failed with exit `code`, one `error:` line containing each of `words`, and
+/// without showing `secret`.
+fn assert_error(run: &Run, code: i32, words: &[&str], secret: &str) {
+    assert_eq!(run.code, Some(code), "{run}");
+    let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "expected one error line:\n{run}");
+    for word in words {
+        assert!(errors[0].contains(word), "error line lacks {word:?}:\n{run}");
+    }
+    assert!(!run.stderr.contains("panicked") && !run.stderr.contains("RUST_BACKTRACE"), "{run}");
+    if !secret.is_empty() {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "the secret leaked:\n{run}");
+    }
+}
+
+#[test]
+fn missing_namespace() {
+    let px_ns = TestNamespace::new("px");
+    let px = install_operator_style(&px_ns, Some("bad.io"));
+    let missing = TestNamespace::unused("team-missing");
+    let run = pxtoken("admin").args(["tenant", &missing, "--px-namespace", &px_ns, "-v", "9"]).run();
+    assert_error(&run, 1, &[missing.name(), "--create-namespace"], &px.shared_secret);
+    assert!(get_json("namespace", None, &missing).is_none(), "the namespace was created");
+}
+
+#[test]
+fn no_shared_secret_anywhere_lists_where_it_looked() {
+    let empty = TestNamespace::new("px-empty");
+    let tenant = TestNamespace::new("team-nokey");
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &empty]).run();
+    assert_error(&run, 1, &["no Portworx signing key found", "StorageClusters", "DaemonSets", "pxkeys", "--shared-secret-ref"], "");
+    assert!(!secret_exists(&tenant, "px-k8s-user"));
+}
+
+#[test]
+fn issuer_not_discoverable_names_the_issuer_flag() {
+    // pxkeys alone (no DaemonSet, no StorageCluster): the key is there, the issuer is not.
+    let px_ns = TestNamespace::new("px-keyonly");
+    let tenant = TestNamespace::new("team-noiss");
+    let secret = random_secret();
+    kubectl("admin")
+        .args(["-n", &px_ns, "create", "secret", "generic", "pxkeys", "--from-file=shared-secret=/dev/stdin"])
+        .run_with_input(&secret)
+        .success();
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "-v", "9"]).run();
+    assert_error(&run, 1, &["issuer", "--issuer", "pxkeys"], &secret);
+    assert!(!secret_exists(&tenant, "px-k8s-user"));
+
+    // With --issuer it works from the same install.
+    pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--issuer", "given.io"]).succeeds();
+}
+
+#[test]
+fn user_without_rights_is_told_what_to_ask_for() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-rbac");
+    let px = install_operator_style(&px_ns, Some("rbac.io"));
+    let user = cluster().new_user("no-rights");
+    // Reading the key is allowed, writing into the tenant's namespace is not.
+    grant(&user, &px_ns, &["get", "list"], &["secrets", "storageclusters.core.libopenstorage.org"]);
+    grant(&user, &tenant, &["get"], &["secrets"]);
+    let run = pxtoken(&user).args(["tenant", &tenant, "--px-namespace", &px_ns, "-v", "9"]).run();
+    assert_error(&run, 1, &["forbidden", "create", "secrets", tenant.name()], &px.shared_secret);
+    assert!(!secret_exists(&tenant, "px-k8s-user"));
+
+    // Without even reading the key Secret.
+    let stranger = cluster().new_user("stranger");
+    let run = pxtoken(&stranger).args(["tenant", &tenant, "--shared-secret-ref", &px.secret_ref(), "--issuer", "rbac.io"]).run();
+    assert_error(&run, 1, &["forbidden", "get", "secrets", px_ns.name()], &px.shared_secret);
+}
+
+#[test]
+fn unmanaged_secret_is_left_alone_without_overwrite() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-unmanaged");
+    let px = install_operator_style(&px_ns, Some("own.io"));
+    kubectl("admin")
+        .args(["-n", &tenant, "create", "secret", "generic", "px-k8s-user", "--from-literal=auth-token=hand-made"])
+        .succeeds();
+    let before = get_json("secret", Some(&tenant), "px-k8s-user").unwrap();
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).run();
+    assert_error(&run, 1, &["px-k8s-user", "not created by kubectl-pxtoken", "--overwrite"], &px.shared_secret);
+    let after = get_json("secret", Some(&tenant), "px-k8s-user").unwrap();
+    assert_eq!(before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"], "the Secret was changed");
+
+    pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--overwrite"]).succeeds();
+    let token = &secret_data(&tenant, "px-k8s-user")["auth-token"];
+    px.verify_token(token);
+}
+
+#[test]
+fn admin_powers_for_a_tenant_need_allow_admin() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-admin");
+    let px = install_operator_style(&px_ns, Some("adm.io"));
+    for extra in [["--roles", "system.admin"], ["--groups", "*"]] {
+        let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).args(extra).run();
+        assert_error(&run, 1, &["administrator", "--allow-admin"], &px.shared_secret);
+        assert!(!secret_exists(&tenant, "px-k8s-user"));
+    }
+    pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--groups", "*", "--allow-admin"]).succeeds();
+    let claims = px.verify_token(&secret_data(&tenant, "px-k8s-user")["auth-token"]);
+    assert_eq!(claims["groups"], serde_json::json!(["*"]));
+}
+
+#[test]
+fn bad_duration_states_the_grammar() {
+    let tenant = TestNamespace::new("team-dur");
+    for bad in ["1w", "1h30m", "0d", "293y", "1.5d", ""] {
+        let run = pxtoken("admin").args(["tenant", &tenant, "--issuer", "x", "--token-duration", bad]).run();
+        assert_error(&run, 2, &["<digits><unit>", "s, m, h, d (24h) or y (365d)"], "");
+    }
+    assert!(!secret_exists(&tenant, "px-k8s-user"));
+}
+
+#[test]
+fn bad_auth_config_names_file_and_line() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-cfg");
+    install_operator_style(&px_ns, Some("cfg.io"));
+    let dir = tempfile::tempdir().unwrap();
+    let malformed = dir.path().join("tenant.yaml");
+    std::fs::write(&malformed, "name: ok\nemail: ok@x\nroles: [system.user\n").unwrap();
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--auth-config"]).arg(&malformed).run();
+    assert_error(&run, 1, &[malformed.to_str().unwrap(), "line"], "");
+    let wrong_type = dir.path().join("typed.yaml");
+    std::fs::write(&wrong_type, "name: ok\nroles: {a: b}\n").unwrap();
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--auth-config"]).arg(&wrong_type).run();
+    assert_error(&run, 1, &[wrong_type.to_str().unwrap(), "line 2"], "");
+    let missing = dir.path().join("missing.yaml");
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--auth-config"]).arg(&missing).run();
+    assert_error(&run, 1, &[missing.to_str().unwrap(), "cannot read"], "");
+    assert!(!secret_exists(&tenant, "px-k8s-user"));
+}
+
+#[test]
+fn unreachable_api_server_names_server_and_context() {
+    // A kubeconfig pointing at a port nothing listens on.
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("dead.kubeconfig");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dead-ctx\n  context: {{cluster: dead, user: u}}\ncurrent-context: dead-ctx\nusers:\n- name: u\n  user: {{token: abc}}\n"
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let run = pxtoken("admin")
+        .args(["tenant", "team-x", "--issuer", "x", "--shared-secret-file", "/dev/null", "--request-timeout", "5s"])
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .run();
+    // The empty shared secret is refused before any request; use a real one.
+    assert_error(&run, 1, &["shared secret", "empty"], "");
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, random_secret()).unwrap();
+    let run = pxtoken("admin")
+        .args(["tenant", "team-x", "--issuer", "x", "--request-timeout", "5s", "--shared-secret-file"])
+        .arg(&secret_file)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .run();
+    assert_error(&run, 1, &[&format!("https://127.0.0.1:{port}"), "dead-ctx", "cannot reach"], "");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let run = pxtoken("admin").args(["tenant"]).run();
+    assert_error(&run, 2, &["NAMESPACE"], "");
+    let run = pxtoken("admin").args(["tenant", "x", "--shared-secret-ref", "no-key"]).run();
+    assert_error(&run, 2, &["[NAMESPACE/]NAME:KEY"], "");
+    let run = pxtoken("admin").args(["tenant", "x", "--dry-run=sometimes"]).run();
+    assert_error(&run, 2, &["--dry-run"], "");
+}

@@ -1,0 +1,317 @@
+//! `kubectl pxtoken tenant`: one command onboards a tenant, for every Portworx install style,
+//! and every token it stores is accepted by openstorage's own verifier.
+
+mod peer;
+mod support;
+
+use peer::PeerKey;
+use serde_json::Value;
+use support::*;
+
+const YEAR: i64 = 365 * 86_400;
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// The token stored in `namespace/px-k8s-user`, checked by openstorage's verifier for `px`.
+fn stored_token_claims(namespace: &str, px: &PortworxInstall) -> (String, Value) {
+    let token = secret_data(namespace, "px-k8s-user")["auth-token"].clone();
+    let claims = peer::verify(&token, &px.issuer, PeerKey::SharedSecret(px.shared_secret.as_bytes()))
+        .unwrap_or_else(|why| panic!("openstorage rejected the stored token: {why}"));
+    (token, claims)
+}
+
+/// The claims every default tenant token has: discovered issuer, a subject, `system.user`,
+/// name = namespace, email = namespace@issuer, a year of life, iat backdated 10 minutes.
+fn assert_default_tenant_claims(claims: &Value, namespace: &str, issuer: &str, issued_around: i64) {
+    assert_eq!(claims["iss"], issuer);
+    assert!(claims["sub"].as_str().is_some_and(|s| !s.is_empty()), "no sub: {claims}");
+    assert_eq!(claims["roles"], serde_json::json!(["system.user"]));
+    assert!(claims["payload"].get("groups").is_none(), "groups should be omitted: {claims}");
+    assert_eq!(claims["name"], namespace);
+    assert_eq!(claims["email"], format!("{namespace}@{issuer}"));
+    let exp = claims["exp"].as_i64().unwrap();
+    assert!((exp - (issued_around + YEAR)).abs() <= 120, "exp {exp} is not a year after {issued_around}");
+    let iat = claims["iat"].as_i64().unwrap();
+    assert!((iat - (issued_around - 600)).abs() <= 120, "iat {iat} is not backdated 10 minutes");
+}
+
+/// Neither the shared secret nor (unless asked for) the token shows on stdout or stderr.
+fn assert_no_leak(run: &Run, secrets: &[&str]) {
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "a secret leaked:\n{run}");
+    }
+}
+
+#[test]
+fn daemonset_install_in_kube_system_is_found_without_flags() {
+    // The documented install: kube-system/pxkeys and a DaemonSet with -jwt_issuer. The user is a
+    // storage admin with rights in kube-system and the tenant's namespace only, as is common.
+    let tenant = TestNamespace::new("team-ds");
+    let px = install_daemonset_style("kube-system", &random_secret(), "portworx.com");
+    let user = cluster().new_user("storage-admin");
+    grant(&user, "kube-system", &["get", "list"], &["secrets", "daemonsets.apps", "storageclusters.core.libopenstorage.org"]);
+    grant(&user, &tenant, &["get", "create", "update"], &["secrets"]);
+
+    let issued = now();
+    let run = pxtoken(&user).args(["tenant", &tenant, "-v", "9"]).run();
+    let out = run.stdout.clone();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_no_leak(&run, &[&px.shared_secret]);
+    assert!(out.starts_with(&format!("secret/px-k8s-user created in {tenant} (sub ")), "{out}");
+    assert!(run.stderr.contains("DaemonSet kube-system/portworx"), "-v should say where the key was found:\n{run}");
+
+    let (token, claims) = stored_token_claims(&tenant, &px);
+    assert_no_leak(&run, &[&token]);
+    assert_default_tenant_claims(&claims, &tenant, "portworx.com", issued);
+    let secret = get_json("secret", Some(&tenant), "px-k8s-user").unwrap();
+    assert_eq!(secret["type"], "Opaque");
+    assert_eq!(secret["metadata"]["labels"]["app.kubernetes.io/managed-by"], "kubectl-pxtoken");
+    let annotations = &secret["metadata"]["annotations"];
+    assert_eq!(annotations["kubectl-pxtoken/subject"], claims["sub"]);
+    assert_eq!(annotations["kubectl-pxtoken/issuer"], "portworx.com");
+    assert_eq!(annotations["kubectl-pxtoken/key-source"], "secret:kube-system/pxkeys:shared-secret");
+    assert!(annotations["kubectl-pxtoken/expires-at"].as_str().is_some_and(|s| s.ends_with('Z')));
+}
+
+#[test]
+fn operator_install_gives_key_and_default_issuer() {
+    let px_ns = TestNamespace::new("px-operator");
+    let tenant = TestNamespace::new("team-op");
+    let px = install_operator_style(&px_ns, None);
+
+    let issued = now();
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "-v", "9"]).run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_no_leak(&run, &[&px.shared_secret]);
+    let (token, claims) = stored_token_claims(&tenant, &px);
+    assert_no_leak(&run, &[&token]);
+    assert_default_tenant_claims(&claims, &tenant, "operator.portworx.io", issued);
+}
+
+#[test]
+fn operator_install_with_its_own_issuer() {
+    let px_ns = TestNamespace::new("px-operator");
+    let tenant = TestNamespace::new("team-op");
+    let px = install_operator_style(&px_ns, Some("px.example.com"));
+    let issued = now();
+    pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).succeeds();
+    let (_, claims) = stored_token_claims(&tenant, &px);
+    assert_default_tenant_claims(&claims, &tenant, "px.example.com", issued);
+}
+
+#[test]
+fn daemonset_install_in_its_own_namespace() {
+    let px_ns = TestNamespace::new("px-helm");
+    let tenant = TestNamespace::new("team-helm");
+    let px = install_daemonset_style(&px_ns, &random_secret(), "helm.example.com");
+    let issued = now();
+    pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).succeeds();
+    let (_, claims) = stored_token_claims(&tenant, &px);
+    assert_default_tenant_claims(&claims, &tenant, "helm.example.com", issued);
+}
+
+#[test]
+fn explicit_secret_ref_and_issuer() {
+    let keys = TestNamespace::new("keys");
+    let tenant = TestNamespace::new("team-ref");
+    let px = install_daemonset_style(&keys, &random_secret(), "ignored-by-ref.io");
+    let px = PortworxInstall { issuer: "explicit.example.com".into(), ..px };
+    let issued = now();
+    pxtoken("admin")
+        .args(["tenant", &tenant, "--shared-secret-ref", &px.secret_ref(), "--issuer", "explicit.example.com"])
+        .succeeds();
+    let (_, claims) = stored_token_claims(&tenant, &px);
+    assert_default_tenant_claims(&claims, &tenant, "explicit.example.com", issued);
+}
+
+#[test]
+fn token_duration_sets_exp() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-dur");
+    let px = install_operator_style(&px_ns, Some("dur.io"));
+    for (duration, seconds) in [("1y", YEAR), ("90d", 90 * 86_400), ("36h", 36 * 3_600), ("45m", 45 * 60)] {
+        let issued = now();
+        pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--token-duration", duration]).succeeds();
+        let (_, claims) = stored_token_claims(&tenant, &px);
+        let exp = claims["exp"].as_i64().unwrap();
+        assert!((exp - issued - seconds).abs() <= 60, "{duration}: exp {exp} - now {issued} != {seconds}");
+    }
+}
+
+#[test]
+fn identity_survives_re_runs_and_is_unique() {
+    let px_ns = TestNamespace::new("px");
+    let (team_a, team_b) = (TestNamespace::new("team-a"), TestNamespace::new("team-b"));
+    let px = install_operator_style(&px_ns, Some("id.io"));
+    let tenant = |ns: &str, extra: &[&str]| {
+        pxtoken("admin").args(["tenant", ns, "--px-namespace", &px_ns]).args(extra).succeeds()
+    };
+
+    let first = tenant(&team_a, &[]);
+    let (first_token, first_claims) = stored_token_claims(&team_a, &px);
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // a new iat second
+    let second = tenant(&team_a, &[]);
+    assert!(first.contains(" created in ") && second.contains(" configured in "), "{first}{second}");
+    let (second_token, second_claims) = stored_token_claims(&team_a, &px);
+    assert_ne!(first_token, second_token, "re-running issues a fresh token");
+    assert_eq!(first_claims["sub"], second_claims["sub"], "re-running keeps the tenant's identity");
+
+    tenant(&team_b, &[]);
+    let (_, b_claims) = stored_token_claims(&team_b, &px);
+    assert_ne!(first_claims["sub"], b_claims["sub"], "two tenants never share a subject");
+
+    let run = pxtoken("admin").args(["tenant", &team_b, "--px-namespace", &px_ns, "--sub", "team-b-owner"]).run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stderr.contains("subject changed"), "changing a subject deserves a warning:\n{run}");
+    let (_, b_claims) = stored_token_claims(&team_b, &px);
+    assert_eq!(b_claims["sub"], "team-b-owner");
+    tenant(&team_b, &[]);
+    assert_eq!(stored_token_claims(&team_b, &px).1["sub"], "team-b-owner", "a chosen subject sticks too");
+}
+
+#[test]
+fn claims_from_flags_over_auth_config_over_defaults() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-claims");
+    let px = install_operator_style(&px_ns, Some("claims.io"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tenant.yaml");
+    std::fs::write(&config, "name: From File\nemail: file@example.com\nsub: file-sub\nroles: [\"system.user\", \"system.view\"]\ngroups: [\"g1\"]\n").unwrap();
+    pxtoken("admin")
+        .args(["tenant", &tenant, "--px-namespace", &px_ns, "--auth-config", config.to_str().unwrap()])
+        .args(["--name", "From Flag", "--groups", "g2,g3"])
+        .succeeds();
+    let (_, claims) = stored_token_claims(&tenant, &px);
+    assert_eq!(claims["name"], "From Flag");
+    assert_eq!(claims["email"], "file@example.com");
+    assert_eq!(claims["sub"], "file-sub");
+    assert_eq!(claims["roles"], serde_json::json!(["system.user", "system.view"]));
+    assert_eq!(claims["groups"], serde_json::json!(["g2", "g3"]));
+}
+
+#[test]
+fn rsa_and_ecdsa_keys_sign_tokens_portworx_accepts() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let cases = [
+        ("--rsa-private-keyfile", "rsa-private.pem", "rsa-public.pem", "RS256"),
+        ("--rsa-private-keyfile", "rsa-private-pkcs1.pem", "rsa-public.pem", "RS256"),
+        ("--ecdsa-private-keyfile", "ecdsa-private-sec1.pem", "ecdsa-public.pem", "ES256"),
+        ("--ecdsa-private-keyfile", "ecdsa-private-pkcs8.pem", "ecdsa-public.pem", "ES256"),
+    ];
+    for (flag, private, public, alg) in cases {
+        let tenant = TestNamespace::new("team-keys");
+        let run = pxtoken("admin")
+            .args(["tenant", &tenant, flag, data.join(private).to_str().unwrap(), "--issuer", "keys.io", "-v", "9"])
+            .run();
+        assert_eq!(run.code, Some(0), "{run}");
+        let private_pem = std::fs::read_to_string(data.join(private)).unwrap();
+        let key_body = private_pem.lines().nth(1).unwrap();
+        assert_no_leak(&run, &[key_body]);
+        let token = &secret_data(&tenant, "px-k8s-user")["auth-token"];
+        let public_pem = std::fs::read_to_string(data.join(public)).unwrap();
+        let key = if alg == "RS256" { PeerKey::RsaPublicPem(&public_pem) } else { PeerKey::EcdsaPublicPem(&public_pem) };
+        let claims = peer::verify(token, "keys.io", key).unwrap_or_else(|why| panic!("{private}: rejected: {why}"));
+        assert_eq!(claims["alg"], alg);
+        assert_eq!(claims["roles"], serde_json::json!(["system.user"]));
+    }
+}
+
+#[test]
+fn dry_run_client_sends_no_write_and_prints_an_appliable_manifest() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-dry");
+    let px = install_operator_style(&px_ns, Some("dry.io"));
+    // This user may read but not write Secrets: a client dry run must not need to.
+    let user = cluster().new_user("reader");
+    grant(&user, &px_ns, &["get", "list"], &["secrets", "storageclusters.core.libopenstorage.org", "daemonsets.apps"]);
+    grant(&user, &tenant, &["get"], &["secrets"]);
+
+    let yaml = pxtoken(&user).args(["tenant", &tenant, "--px-namespace", &px_ns, "--dry-run=client", "-o", "yaml"]).succeeds();
+    assert!(!secret_exists(&tenant, "px-k8s-user"), "a client dry run created the Secret");
+    assert!(yaml.contains("kind: Secret") && yaml.contains("auth-token"), "{yaml}");
+
+    kubectl("admin").args(["apply", "-f", "-"]).run_with_input(&yaml).success();
+    let (_, claims) = stored_token_claims(&tenant, &px);
+    assert_eq!(claims["iss"], "dry.io");
+
+    let line = pxtoken(&user).args(["tenant", &tenant, "--px-namespace", &px_ns, "--dry-run=client"]).succeeds();
+    assert!(line.contains("(dry run)"), "{line}");
+}
+
+#[test]
+fn dry_run_server_creates_nothing() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-sdry");
+    install_operator_style(&px_ns, Some("sdry.io"));
+    let line = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--dry-run=server"]).succeeds();
+    assert!(line.contains("created in") && line.contains("(server dry run)"), "{line}");
+    assert!(!secret_exists(&tenant, "px-k8s-user"), "a server dry run created the Secret");
+
+    let missing = TestNamespace::unused("team-gone");
+    let run = pxtoken("admin").args(["tenant", &missing, "--px-namespace", &px_ns, "--dry-run=server"]).fails();
+    assert!(run.stderr.contains("not found"), "{run}");
+}
+
+#[test]
+fn output_formats_follow_kubectl() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-out");
+    install_operator_style(&px_ns, Some("out.io"));
+    let name = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "-o", "name"]).succeeds();
+    assert_eq!(name, "secret/px-k8s-user\n");
+    let json = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "-o", "json"]).succeeds();
+    let secret: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(secret["kind"], "Secret");
+    assert_eq!(secret["metadata"]["namespace"], tenant.name());
+}
+
+#[test]
+fn create_namespace_and_custom_secret_name() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::unused("team-new");
+    let px = install_operator_style(&px_ns, Some("new.io"));
+    pxtoken("admin")
+        .args(["tenant", &tenant, "--px-namespace", &px_ns, "--create-namespace"])
+        .args(["--secret-name", "px-user-token", "--secret-key", "token"])
+        .succeeds();
+    let token = &secret_data(&tenant, "px-user-token")["token"];
+    peer::verify(token, &px.issuer, PeerKey::SharedSecret(px.shared_secret.as_bytes())).unwrap();
+}
+
+#[test]
+fn shared_secret_from_file_stdin_env_and_flag() {
+    let tenant = TestNamespace::new("team-local");
+    let secret = random_secret();
+    let px = PortworxInstall {
+        namespace: String::new(),
+        secret_name: String::new(),
+        secret_key: String::new(),
+        shared_secret: secret.clone(),
+        issuer: "local.io".into(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secret");
+    std::fs::write(&file, format!("{secret}\n")).unwrap();
+    let base = ["tenant", tenant.name(), "--issuer", "local.io", "-v", "9"];
+
+    let run = pxtoken("admin").args(base).args(["--shared-secret-file", file.to_str().unwrap()]).run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_no_leak(&run, &[&secret]);
+    stored_token_claims(&tenant, &px);
+
+    let run = pxtoken("admin").args(base).args(["--shared-secret-file", "-"]).run_with_input(&secret);
+    assert_eq!(run.code, Some(0), "{run}");
+    stored_token_claims(&tenant, &px);
+
+    let run = pxtoken("admin").args(base).env("PXTOKEN_SHARED_SECRET", &secret).run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_no_leak(&run, &[&secret]);
+    stored_token_claims(&tenant, &px);
+
+    let run = pxtoken("admin").args(base).args(["--shared-secret", &secret]).run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stderr.contains("warning: --shared-secret is visible"), "{run}");
+    stored_token_claims(&tenant, &px);
+}
