@@ -1,6 +1,9 @@
 //! Onboarding one tenant: the seed workflow (read key, build claims, sign, store) in one call.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use serde::Deserialize;
 
 use k8s_openapi::api::core::v1::Secret;
 
@@ -103,4 +106,79 @@ pub async fn onboard_tenant(
     let (outcome, secret) =
         token_secret::store_token(conn, &request.target, &record, existing.as_ref(), request.dry_run).await?;
     Ok(TenantOutcome { outcome, claims, secret, replaced_subject })
+}
+
+/// One tenant of a `--from-file` list: its namespace and, optionally, its own claims and Secret.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantEntry {
+    pub namespace: String,
+    #[serde(default, rename = "secretName")]
+    pub secret_name: Option<String>,
+    #[serde(flatten)]
+    pub identity: Identity,
+}
+
+/// Why a `--from-file` list could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantListError {
+    #[error("cannot read --from-file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "invalid --from-file {path}: {message} (expected a YAML list of entries with namespace and optional name, email, sub, roles, groups, secretName)"
+    )]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid --from-file {path}: namespace {namespace:?} is listed twice")]
+    Duplicate { path: PathBuf, namespace: String },
+}
+
+/// Reads a `--from-file` list: a YAML sequence, or a mapping with key `tenants`.
+pub fn read_tenant_list(path: &Path) -> Result<Vec<TenantEntry>, TenantListError> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List {
+        Bare(Vec<TenantEntry>),
+        Wrapped { tenants: Vec<TenantEntry> },
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|source| TenantListError::Read { path: path.to_owned(), source })?;
+    let parse_err = |message: String| TenantListError::Parse { path: path.to_owned(), message };
+    let list = serde_saphyr::from_str::<List>(&text)
+        .map_err(|err| parse_err(err.to_string().split_whitespace().collect::<Vec<_>>().join(" ")))?;
+    let entries = match list {
+        List::Bare(entries) | List::Wrapped { tenants: entries } => entries,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in &entries {
+        if entry.namespace.is_empty() {
+            return Err(parse_err("an entry has an empty namespace".into()));
+        }
+        if !seen.insert(entry.namespace.clone()) {
+            return Err(TenantListError::Duplicate { path: path.to_owned(), namespace: entry.namespace.clone() });
+        }
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_lists_parse_bare_or_wrapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.yaml");
+        std::fs::write(&path, "- namespace: a\n- namespace: b\n  name: Team B\n  groups: [x]\n  secretName: tok\n")
+            .unwrap();
+        let list = read_tenant_list(&path).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].identity.name.as_deref(), Some("Team B"));
+        assert_eq!(list[1].secret_name.as_deref(), Some("tok"));
+        std::fs::write(&path, "tenants:\n  - namespace: a\n").unwrap();
+        assert_eq!(read_tenant_list(&path).unwrap().len(), 1);
+        std::fs::write(&path, "- namespace: a\n- namespace: a\n").unwrap();
+        assert!(matches!(read_tenant_list(&path), Err(TenantListError::Duplicate { .. })));
+        std::fs::write(&path, "- namespace: a\n  nmae: typo\n").unwrap();
+        assert!(read_tenant_list(&path).is_err());
+    }
 }

@@ -51,7 +51,12 @@ fn daemonset_install_in_kube_system_is_found_without_flags() {
     let tenant = TestNamespace::new("team-ds");
     let px = install_daemonset_style("kube-system", &random_secret(), "portworx.com");
     let user = cluster().new_user("storage-admin");
-    grant(&user, "kube-system", &["get", "list"], &["secrets", "daemonsets.apps", "storageclusters.core.libopenstorage.org"]);
+    grant(
+        &user,
+        "kube-system",
+        &["get", "list"],
+        &["secrets", "daemonsets.apps", "storageclusters.core.libopenstorage.org"],
+    );
     grant(&user, &tenant, &["get", "create", "update"], &["secrets"]);
 
     let issued = now();
@@ -211,7 +216,8 @@ fn rsa_and_ecdsa_keys_sign_tokens_portworx_accepts() {
         assert_no_leak(&run, &[key_body]);
         let token = &secret_data(&tenant, "px-k8s-user")["auth-token"];
         let public_pem = std::fs::read_to_string(data.join(public)).unwrap();
-        let key = if alg == "RS256" { PeerKey::RsaPublicPem(&public_pem) } else { PeerKey::EcdsaPublicPem(&public_pem) };
+        let key =
+            if alg == "RS256" { PeerKey::RsaPublicPem(&public_pem) } else { PeerKey::EcdsaPublicPem(&public_pem) };
         let claims = peer::verify(token, "keys.io", key).unwrap_or_else(|why| panic!("{private}: rejected: {why}"));
         assert_eq!(claims["alg"], alg);
         assert_eq!(claims["roles"], serde_json::json!(["system.user"]));
@@ -228,7 +234,8 @@ fn dry_run_client_sends_no_write_and_prints_an_appliable_manifest() {
     grant(&user, &px_ns, &["get", "list"], &["secrets", "storageclusters.core.libopenstorage.org", "daemonsets.apps"]);
     grant(&user, &tenant, &["get"], &["secrets"]);
 
-    let yaml = pxtoken(&user).args(["tenant", &tenant, "--px-namespace", &px_ns, "--dry-run=client", "-o", "yaml"]).succeeds();
+    let yaml =
+        pxtoken(&user).args(["tenant", &tenant, "--px-namespace", &px_ns, "--dry-run=client", "-o", "yaml"]).succeeds();
     assert!(!secret_exists(&tenant, "px-k8s-user"), "a client dry run created the Secret");
     assert!(yaml.contains("kind: Secret") && yaml.contains("auth-token"), "{yaml}");
 
@@ -314,4 +321,35 @@ fn shared_secret_from_file_stdin_env_and_flag() {
     assert_eq!(run.code, Some(0), "{run}");
     assert!(run.stderr.contains("warning: --shared-secret is visible"), "{run}");
     stored_token_claims(&tenant, &px);
+}
+
+#[test]
+fn from_file_onboards_many_and_reports_each() {
+    let px_ns = TestNamespace::new("px");
+    let px = install_operator_style(&px_ns, Some("bulk.io"));
+    let (a, b, missing) = (TestNamespace::new("bulk-a"), TestNamespace::new("bulk-b"), TestNamespace::unused("bulk-c"));
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("tenants.yaml");
+    std::fs::write(
+        &list,
+        format!("- namespace: {a}\n- namespace: {b}\n  name: Team B\n  groups: [b-team]\n- namespace: {missing}\n"),
+    )
+    .unwrap();
+    let run = pxtoken("admin").args(["tenant", "--px-namespace", &px_ns, "--from-file"]).arg(&list).run();
+    assert_eq!(run.code, Some(1), "a partly failed bulk run exits 1:\n{run}");
+    assert_eq!(run.stdout.lines().count(), 2, "one line per onboarded tenant:\n{run}");
+    assert!(run.stderr.contains(&format!("error: {missing}: namespace")), "{run}");
+    let (_, b_claims) = stored_token_claims(&b, &px);
+    assert_eq!(b_claims["name"], "Team B");
+    assert_eq!(b_claims["groups"], serde_json::json!(["b-team"]));
+    let a_sub = stored_token_claims(&a, &px).1["sub"].clone();
+
+    // Re-runnable: the same command with --create-namespace finishes the job, subjects kept.
+    let out = pxtoken("admin")
+        .args(["tenant", "--px-namespace", &px_ns, "--create-namespace", "--from-file"])
+        .arg(&list)
+        .succeeds();
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert_eq!(stored_token_claims(&a, &px).1["sub"], a_sub);
+    stored_token_claims(&missing, &px);
 }

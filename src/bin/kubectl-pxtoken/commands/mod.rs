@@ -1,5 +1,7 @@
 //! One module per subcommand: its flags, help and a thin `exec` over the library.
 
 pub mod admin;
+pub mod completion;
 pub mod generate;
+pub mod man;
 pub mod tenant;

@@ -1,12 +1,15 @@
 //! `kubectl pxtoken tenant NAMESPACE`: the seed's tenant workflow in one command.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+
+use futures::StreamExt;
 
 use clap::Args;
 use pxtoken::claims::{Identity, read_auth_config};
 use pxtoken::discovery::discover_signing_key;
 use pxtoken::duration::TokenDuration;
-use pxtoken::tenant::{TenantRequest, onboard_tenant};
+use pxtoken::tenant::{TenantEntry, TenantOutcome, TenantRequest, onboard_tenant, read_tenant_list};
 use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, SecretTarget};
 
 use crate::cli::{DryRunArg, GlobalArgs, KeyArgs, ObjectOutput, ValidityArgs, list_flag, token_duration};
@@ -27,13 +30,22 @@ pub const EXAMPLES: &str = "Examples:
       --groups developers --create-namespace
 
   # Show the Secret that would be written, without writing it
-  kubectl pxtoken tenant team-a --dry-run=client -o yaml";
+  kubectl pxtoken tenant team-a --dry-run=client -o yaml
+
+  # Onboard every tenant in a list (re-runnable: renews tokens, keeps subjects)
+  kubectl pxtoken tenant --from-file tenants.yaml";
 
 #[derive(Debug, Args)]
 pub struct TenantArgs {
     /// The tenant's namespace; the token Secret is written there
-    #[arg(value_name = "NAMESPACE")]
-    pub tenant_namespace: String,
+    #[arg(value_name = "NAMESPACE", required_unless_present = "from_file", conflicts_with = "from_file")]
+    pub tenant_namespace: Option<String>,
+    /// Onboard every tenant in this YAML list (namespace, and optionally name, email, sub, roles, groups, secretName)
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+    /// With --from-file: how many tenants to onboard at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
     /// Name of the Secret that holds the token
     #[arg(long, default_value = DEFAULT_SECRET_NAME, value_name = "NAME", help_heading = "Secret")]
     pub secret_name: String,
@@ -88,19 +100,32 @@ pub async fn exec(args: TenantArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         Some(path) => read_auth_config(path)?,
         None => Identity::default(),
     };
+    let entries = match (&args.from_file, &args.tenant_namespace) {
+        (Some(path), _) => read_tenant_list(path)?,
+        (None, Some(namespace)) => {
+            vec![TenantEntry { namespace: namespace.clone(), secret_name: None, identity: Identity::default() }]
+        }
+        (None, None) => unreachable!("clap requires NAMESPACE or --from-file"),
+    };
     let overrides = args.key.overrides();
     let conn = global.connect().await?;
     let setup = discover_signing_key(Some(&conn), &overrides).await?;
-    let request = TenantRequest {
-        target: SecretTarget { namespace: args.tenant_namespace.clone(), name: args.secret_name, key: args.secret_key },
-        flags: Identity {
-            name: args.name,
-            email: args.email,
-            sub: args.sub,
-            roles: list_flag(&args.roles),
-            groups: list_flag(&args.groups),
+    let flags = Identity {
+        name: args.name.clone(),
+        email: args.email.clone(),
+        sub: args.sub.clone(),
+        roles: list_flag(&args.roles),
+        groups: list_flag(&args.groups),
+    };
+    let request_for = |entry: &TenantEntry| TenantRequest {
+        target: SecretTarget {
+            namespace: entry.namespace.clone(),
+            name: entry.secret_name.clone().unwrap_or_else(|| args.secret_name.clone()),
+            key: args.secret_key.clone(),
         },
-        auth_config,
+        // Per-tenant entries are as specific as flags; flags still win, as they do over --auth-config.
+        flags: flags.clone().or(entry.identity.clone()),
+        auth_config: auth_config.clone(),
         lifetime: args.token_duration.as_duration(),
         clock_skew: args.validity.clock_skew(),
         allow_admin: args.allow_admin,
@@ -108,14 +133,67 @@ pub async fn exec(args: TenantArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         create_namespace: args.create_namespace,
         dry_run: args.dry_run.into(),
     };
-    let done = onboard_tenant(&conn, &setup, &request).await?;
-    if let Some(old) = &done.replaced_subject {
-        eprintln!(
-            "warning: the tenant's subject changed from {old:?} to {:?}; volumes owned by the old subject stay with it",
-            done.claims.sub
+
+    if args.from_file.is_none() {
+        let request = request_for(&entries[0]);
+        let done = onboard_tenant(&conn, &setup, &request).await?;
+        report(&request, &done, args.output)?;
+        return Ok(());
+    }
+
+    // Bulk: bounded concurrency, one result line per tenant, every failure reported.
+    let progress = progress_bar(entries.len() as u64);
+    let mut results = futures::stream::iter(entries.iter().map(|entry| {
+        let request = request_for(entry);
+        let (conn, setup) = (&conn, &setup);
+        async move {
+            let result = onboard_tenant(conn, setup, &request).await;
+            (request, result)
+        }
+    }))
+    .buffer_unordered(args.concurrency.into());
+    let mut failed = 0usize;
+    while let Some((request, result)) = results.next().await {
+        progress.inc(1);
+        match result {
+            Ok(done) => progress.suspend(|| report(&request, &done, args.output))?,
+            Err(err) => {
+                failed += 1;
+                progress.suspend(|| eprintln!("error: {}: {err}", request.target.namespace));
+            }
+        }
+    }
+    progress.finish_and_clear();
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} tenants failed (see above); fix them and run the same command again",
+            entries.len()
         );
     }
-    match args.output {
+    Ok(())
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise (logs, CI, pipes).
+fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} tenants {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The result of one tenant: the kubectl-style line, or the object `-o` asks for.
+fn report(request: &TenantRequest, done: &TenantOutcome, output: Option<ObjectOutput>) -> anyhow::Result<()> {
+    if let Some(old) = &done.replaced_subject {
+        eprintln!(
+            "warning: {}: the tenant's subject changed from {old:?} to {:?}; volumes owned by the old subject stay with it",
+            request.target.namespace, done.claims.sub
+        );
+    }
+    match output {
         Some(format) => print_secret(&done.secret, format)?,
         None => println!(
             "secret/{} {} in {}{} (sub {}, expires {})",
