@@ -77,7 +77,16 @@ fn admin_works_offline_with_key_and_issuer() {
     };
     // A kubeconfig that points nowhere: no request may be made.
     let token = pxtoken("admin")
-        .args(["admin", "--issuer", "offline.io", "--kubeconfig", "/nonexistent", "--sub", "root", "--shared-secret-file"])
+        .args([
+            "admin",
+            "--issuer",
+            "offline.io",
+            "--kubeconfig",
+            "/nonexistent",
+            "--sub",
+            "root",
+            "--shared-secret-file",
+        ])
         .arg(&file)
         .succeeds();
     let claims = verify(&token, &px);

@@ -35,7 +35,12 @@ fn no_shared_secret_anywhere_lists_where_it_looked() {
     let empty = TestNamespace::new("px-empty");
     let tenant = TestNamespace::new("team-nokey");
     let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &empty]).run();
-    assert_error(&run, 1, &["no Portworx signing key found", "StorageClusters", "DaemonSets", "pxkeys", "--shared-secret-ref"], "");
+    assert_error(
+        &run,
+        1,
+        &["no Portworx signing key found", "StorageClusters", "DaemonSets", "pxkeys", "--shared-secret-ref"],
+        "",
+    );
     assert!(!secret_exists(&tenant, "px-k8s-user"));
 }
 
@@ -72,7 +77,9 @@ fn user_without_rights_is_told_what_to_ask_for() {
 
     // Without even reading the key Secret.
     let stranger = cluster().new_user("stranger");
-    let run = pxtoken(&stranger).args(["tenant", &tenant, "--shared-secret-ref", &px.secret_ref(), "--issuer", "rbac.io"]).run();
+    let run = pxtoken(&stranger)
+        .args(["tenant", &tenant, "--shared-secret-ref", &px.secret_ref(), "--issuer", "rbac.io"])
+        .run();
     assert_error(&run, 1, &["forbidden", "get", "secrets", px_ns.name()], &px.shared_secret);
 }
 
@@ -128,11 +135,13 @@ fn bad_auth_config_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let malformed = dir.path().join("tenant.yaml");
     std::fs::write(&malformed, "name: ok\nemail: ok@x\nroles: [system.user\n").unwrap();
-    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--auth-config"]).arg(&malformed).run();
+    let run =
+        pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--auth-config"]).arg(&malformed).run();
     assert_error(&run, 1, &[malformed.to_str().unwrap(), "line"], "");
     let wrong_type = dir.path().join("typed.yaml");
     std::fs::write(&wrong_type, "name: ok\nroles: {a: b}\n").unwrap();
-    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--auth-config"]).arg(&wrong_type).run();
+    let run =
+        pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--auth-config"]).arg(&wrong_type).run();
     assert_error(&run, 1, &[wrong_type.to_str().unwrap(), "line 2"], "");
     let missing = dir.path().join("missing.yaml");
     let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--auth-config"]).arg(&missing).run();
