@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::cli::GlobalArgs;
-use crate::commands::{admin, generate, tenant};
+use crate::commands::{admin, completion, generate, man, tenant};
 
 /// Version and the commit it was built from.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT_COMMIT"), ")");
@@ -39,6 +39,8 @@ enum Command {
     Admin(admin::AdminArgs),
     #[command(about = generate::ABOUT, after_help = generate::EXAMPLES)]
     Generate(generate::GenerateArgs),
+    #[command(about = completion::ABOUT, after_help = completion::EXAMPLES)]
+    Completion(completion::CompletionArgs),
 }
 
 /// `-v LEVEL` as kubectl reads it: 0 warnings only, 1–2 what was found, 3–5 requests, 6+ more.
@@ -78,6 +80,17 @@ fn error_line(err: &anyhow::Error) -> String {
 }
 
 fn main() -> ExitCode {
+    // Internal entry points, outside the CLI so that help and completion scripts never show them.
+    // `__complete`: every later word is a word of the line being completed, flags included.
+    let mut args = std::env::args_os();
+    match args.nth(1) {
+        Some(first) if first == completion::COMPLETE_COMMAND => {
+            completion::complete_main(&args.map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>());
+            return ExitCode::SUCCESS;
+        }
+        Some(first) if first == man::MAN_COMMAND => return man::main(args.collect()),
+        _ => {}
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) if !err.use_stderr() => {
@@ -107,6 +120,7 @@ fn main() -> ExitCode {
             Command::Tenant(args) => tenant::exec(args, &global).await,
             Command::Admin(args) => admin::exec(args, &global).await,
             Command::Generate(args) => generate::exec(args, &global).await,
+            Command::Completion(args) => completion::exec(args),
         }
     });
     match result {

@@ -58,9 +58,18 @@ pub fn exec(args: CompletionArgs) -> anyhow::Result<()> {
         ShellArg::Fish => clap_complete::Shell::Fish,
         ShellArg::Powershell => clap_complete::Shell::PowerShell,
     };
-    let mut cmd = crate::Cli::command();
+    // The scripts are for the `kubectl-pxtoken` executable. clap_complete derives its function
+    // names from the names and bin names, which must not hold the space of `kubectl pxtoken`;
+    // its bash script also breaks on a `-` in the bin name (the per-subcommand cases are named
+    // differently from the ones it looks up), so bash gets `kubectl_pxtoken` and the final
+    // `complete` lines are pointed at the real executable name.
+    let bin = if shell == clap_complete::Shell::Bash { "kubectl_pxtoken" } else { "kubectl-pxtoken" };
+    let mut cmd = executable_names(crate::Cli::command().name(bin), bin);
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "kubectl-pxtoken", &mut script);
+    clap_complete::generate(shell, &mut cmd, bin, &mut script);
+    if shell == clap_complete::Shell::Bash {
+        script = bash_register_for_executable(&String::from_utf8_lossy(&script)).into_bytes();
+    }
     // A trailing note: zsh needs `#compdef` on the first line, so nothing goes before the script.
     script.extend_from_slice(
         b"\n# `kubectl pxtoken ...` is completed by kubectl itself (1.26 or newer), which asks the\n\
@@ -68,6 +77,25 @@ pub fn exec(args: CompletionArgs) -> anyhow::Result<()> {
     );
     std::io::stdout().write_all(&script)?;
     Ok(())
+}
+
+/// Points bash's `complete -F _kubectl_pxtoken … kubectl_pxtoken` lines at `kubectl-pxtoken`.
+fn bash_register_for_executable(script: &str) -> String {
+    script
+        .lines()
+        .map(|line| match line.strip_suffix(" kubectl_pxtoken") {
+            Some(head) if line.trim_start().starts_with("complete -F ") => format!("{head} kubectl-pxtoken\n"),
+            _ => format!("{line}\n"),
+        })
+        .collect()
+}
+
+/// Sets the bin name of `cmd` and of every subcommand below it as invoked through `bin`.
+fn executable_names(cmd: clap::Command, bin: &str) -> clap::Command {
+    cmd.bin_name(bin.to_owned()).mut_subcommands(|sub| {
+        let name = format!("{bin} {}", sub.get_name());
+        executable_names(sub, &name)
+    })
 }
 
 /// `kubectl-pxtoken __complete WORDS… CURRENT`: prints the candidates and the directive.
@@ -258,9 +286,7 @@ pub fn complete(
     if !only_positionals && current.starts_with('-') {
         if let Some((name, value)) = current.strip_prefix("--").and_then(|long| long.split_once('=')) {
             return match find_long(cmd, name) {
-                Some(arg) if takes_value(arg) => {
-                    complete_value(arg, value, &format!("--{name}="), namespaces, &line)
-                }
+                Some(arg) if takes_value(arg) => complete_value(arg, value, &format!("--{name}="), namespaces, &line),
                 _ => Completion::none(),
             };
         }

@@ -1,30 +1,39 @@
-//! Hidden `kubectl-pxtoken __man DIR`: writes the manual pages (roff) generated from the CLI
+//! Internal `kubectl-pxtoken __man DIR`: writes the manual pages (roff) generated from the CLI
 //! definition, one per command: `kubectl-pxtoken.1`, `kubectl-pxtoken-tenant.1`, …
 //! The release script ships them in every archive.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Args, CommandFactory};
+use clap::CommandFactory;
 
-/// The hidden subcommand's name.
+/// The internal entry point's name (not a subcommand: it appears in no help or completion).
 pub const MAN_COMMAND: &str = "__man";
 
-#[derive(Debug, Args)]
-pub struct ManArgs {
-    /// Directory to write the pages into (created if missing)
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
+/// `__man DIR`: exit 0 with the pages written, 2 on bad usage, 1 on a write error.
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let [dir] = args.as_slice() else {
+        eprintln!("error: usage: kubectl-pxtoken {MAN_COMMAND} DIR");
+        return ExitCode::from(2);
+    };
+    match write_pages(Path::new(dir)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
-pub fn exec(args: ManArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.dir).with_context(|| format!("cannot create {}", args.dir.display()))?;
+fn write_pages(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // The file names come from the display name; the synopsis keeps `kubectl pxtoken`. The
     // pages carry the plain version: the commit is for `--version`, not for the manual.
     let cmd = crate::Cli::command()
         .display_name("kubectl-pxtoken")
         .version(env!("CARGO_PKG_VERSION"))
         .mut_subcommands(|sub| sub.version(env!("CARGO_PKG_VERSION")));
-    clap_mangen::generate_to(cmd, &args.dir).with_context(|| format!("cannot write pages into {}", args.dir.display()))?;
-    Ok(())
+    clap_mangen::generate_to(cmd, dir).with_context(|| format!("cannot write manual pages into {}", dir.display()))
 }
