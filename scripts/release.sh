@@ -100,6 +100,11 @@ sha256() {
 	fi
 }
 
+# Checksums reach the renderer through the environment: none may come from the caller's.
+for platform in $ALL_PLATFORMS; do
+	unset "SHA256_$(upper "$platform")"
+done
+
 # ---------------------------------------------------------------------------------------------
 # Binaries: built here, or taken from --binaries-from
 # ---------------------------------------------------------------------------------------------
