@@ -99,10 +99,11 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(err) => {
-            // clap's first line is already `error: …`; the usage block after it is noise in scripts.
+            // Keep clap's message (up to the first blank line) on one line; drop the usage block.
             let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("error: invalid arguments");
-            eprintln!("{first} (see 'kubectl pxtoken --help')");
+            let message: Vec<&str> =
+                rendered.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
+            eprintln!("{} (see 'kubectl pxtoken --help')", message.join(" "));
             return ExitCode::from(2);
         }
     };
