@@ -375,17 +375,12 @@ async fn find_install(
     px_namespace: Option<&str>,
     looked_at: &mut Vec<String>,
 ) -> Result<Option<InstallFacts>, DiscoveryError> {
-    let scopes: Vec<Option<&str>> = match px_namespace {
-        Some(ns) => vec![Some(ns)],
-        None => vec![None],
-    };
     let mut found = Vec::new();
     for kind in [InstallKind::StorageCluster, InstallKind::DaemonSet] {
-        for scope in &scopes {
-            if !list_installs(conn, kind, *scope, looked_at, &mut found).await? && scope.is_none() {
-                for ns in USUAL_PX_NAMESPACES {
-                    list_installs(conn, kind, Some(ns), looked_at, &mut found).await?;
-                }
+        let listed = list_installs(conn, kind, px_namespace, looked_at, &mut found).await?;
+        if !listed && px_namespace.is_none() {
+            for ns in USUAL_PX_NAMESPACES {
+                list_installs(conn, kind, Some(ns), looked_at, &mut found).await?;
             }
         }
         if !found.is_empty() {
