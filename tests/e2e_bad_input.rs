@@ -193,3 +193,15 @@ fn usage_errors_exit_2() {
     let run = pxtoken("admin").args(["tenant", "x", "--dry-run=sometimes"]).run();
     assert_error(&run, 2, &["--dry-run"], "");
 }
+
+#[test]
+fn two_portworx_installs_ask_which_one() {
+    let (first, second) = (TestNamespace::new("px-one"), TestNamespace::new("px-two"));
+    let tenant = TestNamespace::new("team-which");
+    let one = install_operator_style(&first, Some("one.io"));
+    install_operator_style(&second, Some("two.io"));
+    // Across all namespaces there are at least these two StorageClusters: never pick one silently.
+    let run = pxtoken("admin").args(["tenant", &tenant, "-v", "9"]).run();
+    assert_error(&run, 1, &[first.name(), second.name(), "--px-namespace"], &one.shared_secret);
+    assert!(!secret_exists(&tenant, "px-k8s-user"));
+}
