@@ -155,8 +155,24 @@ impl Cluster {
         let path = std::env::join_paths(dirs).map_err(|e| format!("building PATH: {e}"))?;
 
         let cluster = Cluster { dir, kubectl, path, home };
-        if !cluster.kubeconfig("admin").is_file() {
-            return Err(format!("{} is missing", cluster.kubeconfig("admin").display()));
+        let admin = cluster.kubeconfig("admin");
+        if !admin.is_file() {
+            return Err(format!("{} is missing", admin.display()));
+        }
+        let ready = Command::new(&cluster.kubectl)
+            .arg("--kubeconfig")
+            .arg(&admin)
+            .args(["get", "--raw", "/readyz", "--request-timeout=10s"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("running {}: {e}", cluster.kubectl.display()))?;
+        if !ready.status.success() {
+            return Err(format!(
+                "the control plane of {} does not answer /readyz (start it with tests/cluster/up.sh {}):\n{}",
+                admin.display(),
+                cluster.dir.display(),
+                String::from_utf8_lossy(&ready.stderr)
+            ));
         }
         Ok(cluster)
     }
@@ -740,8 +756,12 @@ fn random_from(alphabet: &[u8], len: usize) -> String {
 }
 
 /// 64 random printable characters, like the shared secret the Portworx operator generates.
+/// Punctuation included, but never first: a value starting with `-` would read as a flag in
+/// `--shared-secret VALUE`.
 pub fn random_secret() -> String {
-    random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~!@#%^*+=", 64)
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const PRINTABLE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~!@#%^*+=";
+    random_from(ALNUM, 1) + &random_from(PRINTABLE, 63)
 }
 
 /// 8 random characters valid anywhere in a DNS label.
