@@ -21,28 +21,7 @@ bash tests/cluster/up.sh "$STATE/cluster"
 export KUBECONFIG="$STATE/cluster/admin.kubeconfig"
 
 echo "==> seeding a Portworx DaemonSet install (kube-system/pxkeys, -jwt_issuer portworx.com)"
-secret_file="$(mktemp)"
-head -c 48 /dev/urandom | base64 | tr -d '\n/+=' | head -c 64 >"$secret_file"
-kubectl -n kube-system create secret generic pxkeys --from-file=shared-secret="$secret_file" \
-  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-rm -f "$secret_file"
-kubectl apply -f - >/dev/null <<'YAML'
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: portworx, namespace: kube-system, labels: {name: portworx}}
-spec:
-  selector: {matchLabels: {name: portworx}}
-  template:
-    metadata: {labels: {name: portworx}}
-    spec:
-      containers:
-      - name: portworx
-        image: portworx/oci-monitor:3.1.0
-        args: ["-c", "px-cluster", "-jwt_issuer", "portworx.com"]
-        env:
-        - name: PORTWORX_AUTH_JWT_SHAREDSECRET
-          valueFrom: {secretKeyRef: {name: pxkeys, key: shared-secret}}
-YAML
+bash scripts/seed-portworx.sh portworx.com
 
 echo "==> kubectl pxtoken tenant team-a --create-namespace -v 1"
 kubectl pxtoken tenant team-a --create-namespace -v 1
