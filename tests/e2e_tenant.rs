@@ -140,8 +140,10 @@ fn token_duration_sets_exp() {
         let issued = now();
         pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--token-duration", duration]).succeeds();
         let (_, claims) = stored_token_claims(&tenant, &px);
-        let exp = claims["exp"].as_i64().unwrap();
-        assert!((exp - issued - seconds).abs() <= 60, "{duration}: exp {exp} - now {issued} != {seconds}");
+        let (iat, exp) = (claims["iat"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
+        // Both come from one clock reading: exp = now + duration, iat = now - 10m, exactly.
+        assert_eq!(exp - iat, seconds + 600, "{duration}: exp {exp}, iat {iat}");
+        assert!((exp - issued - seconds).abs() <= 300, "{duration}: exp {exp} is not {seconds}s after {issued}");
     }
 }
 
