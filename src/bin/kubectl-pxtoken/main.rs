@@ -48,21 +48,30 @@ enum Command {
 /// The HTTP stack is capped below the level that would print headers or bodies, which can hold
 /// credentials and the shared secret.
 fn init_logging(verbosity: u8) {
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let ours = match verbosity {
-        0 => "warn",
-        1..=2 => "info",
-        3..=5 => "debug",
-        _ => "trace",
+        0 => LevelFilter::WARN,
+        1..=2 => LevelFilter::INFO,
+        3..=5 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
     };
-    let kube = if verbosity >= 3 { "debug" } else { "warn" };
-    let filter = format!("warn,pxtoken={ours},kubectl_pxtoken={ours},kube_client={kube},kube={kube}");
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+    let kube = if verbosity >= 3 { LevelFilter::DEBUG } else { LevelFilter::WARN };
+    // A static target list rather than EnvFilter: no regex engine in the binary (size budget).
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(LevelFilter::WARN)
+        .with_target("pxtoken", ours)
+        .with_target("kubectl_pxtoken", ours)
+        .with_target("kube_client", kube)
+        .with_target("kube", kube);
+    let format = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
-        .without_time()
-        .init();
+        .without_time();
+    tracing_subscriber::registry().with(format).with(filter).init();
 }
 
 /// Joins an error and its causes into the one `error:` line the SPEC asks for.
