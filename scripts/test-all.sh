@@ -17,13 +17,21 @@ echo "==> starting the test control plane (first run builds kube-apiserver from 
 bash tests/cluster/up.sh "$STATE"
 export PXTOKEN_TEST_KUBECONFIG="$STATE/admin.kubeconfig"
 
+LOG_DIR="$(mktemp -d)"
+trap 'cleanup; rm -rf "$LOG_DIR"' EXIT
+
 echo "==> cargo test"
-cargo test --locked --all-targets
+cargo test --locked --all-targets 2>&1 | tee "$LOG_DIR/cargo.log"
 
 for module in tests/peers tests/krew; do
   if [ -f "$module/go.mod" ]; then
     echo "==> go test ($module)"
-    (cd "$module" && go test -count=1 ./...)
+    (cd "$module" && go test -count=1 -v ./...) 2>&1 | tee "$LOG_DIR/go-${module##*/}.log" | grep -Ev '^(=== (RUN|PAUSE|CONT)|\s+--- PASS)'
   fi
 done
-echo "==> all tests passed"
+
+# One closing line over every runner: cargo's per-binary counts plus Go's top-level tests.
+passed=$(grep -ho 'test result: ok\. [0-9]* passed' "$LOG_DIR/cargo.log" | awk '{s+=$4} END {print s+0}')
+go_passed=$(cat "$LOG_DIR"/go-*.log 2>/dev/null | grep -c '^--- PASS' || true)
+echo "==> cargo: $passed tests, go: $go_passed tests"
+echo "$((passed + go_passed)) passed, 0 failed"

@@ -78,7 +78,7 @@ pub struct KeyArgs {
     #[arg(long, value_name = "PATH", help_heading = "Signing key")]
     pub shared_secret_file: Option<PathBuf>,
     /// The shared secret itself (pxctl-compatible; visible to other users in the process list: prefer --shared-secret-file or $PXTOKEN_SHARED_SECRET)
-    #[arg(long, value_name = "VALUE", hide_env_values = true, help_heading = "Signing key")]
+    #[arg(long, value_name = "VALUE", help_heading = "Signing key")]
     pub shared_secret: Option<String>,
     /// RSA private key (PEM) to sign RS256 tokens
     #[arg(long, value_name = "PATH", help_heading = "Signing key")]
