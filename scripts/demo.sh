@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STATE="$ROOT/target/demo-cluster"
-[ "${KEEP_CLUSTER:-0}" = 1 ] || trap 'bash tests/cluster/down.sh "$STATE" >/dev/null 2>&1 || true' EXIT
+[ "${KEEP_CLUSTER:-0}" = 1 ] || trap 'bash tests/cluster/down.sh "$STATE/cluster" >/dev/null 2>&1 || true' EXIT
 
 echo "==> building kubectl-pxtoken"
 cargo build --quiet --bin kubectl-pxtoken
