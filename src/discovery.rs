@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::connection::{ApiAction, ApiError, Connection};
+use crate::discovery_cache::{DiscoveryCache, RememberedDiscovery};
 use crate::signing::{SigningError, SigningKey};
 
 /// Env var that may hold the shared secret (second-strongest override).
@@ -105,7 +106,7 @@ impl KeyOverrides {
 }
 
 /// Where the Portworx install was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Install {
     StorageCluster { namespace: String, name: String },
     DaemonSet { namespace: String, name: String },
@@ -180,7 +181,7 @@ impl fmt::Display for KeySource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IssuerSource {
     Flag,
-    Install { install: Install, detail: &'static str },
+    Install { install: Install, detail: String },
 }
 
 impl fmt::Display for IssuerSource {
@@ -239,9 +240,16 @@ struct InstallFacts {
 pub async fn discover_signing_key(
     conn: Option<&Connection>,
     overrides: &KeyOverrides,
+    cache: Option<&DiscoveryCache>,
 ) -> Result<SigningSetup, DiscoveryError> {
     let mut looked_at = Vec::new();
     let local = local_key(overrides)?;
+    let from_cluster = local.is_none() && overrides.shared_secret_ref.is_none();
+    if let (Some(conn), Some(cache), true) = (conn, cache, from_cluster)
+        && let Some(setup) = remembered_setup(conn, overrides, cache).await
+    {
+        return Ok(setup);
+    }
     let mut install_facts: Option<InstallFacts> = None;
     let needs_install = local.is_none() && overrides.shared_secret_ref.is_none() || overrides.issuer.is_none();
     if let (Some(conn), true) = (conn, needs_install) {
@@ -274,13 +282,52 @@ pub async fn discover_signing_key(
     let (issuer, issuer_source) = match (&overrides.issuer, install_facts) {
         (Some(issuer), _) => (issuer.clone(), IssuerSource::Flag),
         (None, Some(InstallFacts { install, issuer: Some((issuer, detail)), .. })) => {
-            (issuer, IssuerSource::Install { install, detail })
+            (issuer, IssuerSource::Install { install, detail: detail.to_owned() })
         }
         (None, _) if conn.is_none() => return Err(DiscoveryError::NoIssuerOffline),
         (None, _) => return Err(DiscoveryError::NoIssuer { key_source: key_source.to_string(), looked_at }),
     };
     tracing::info!(key = %key_source, algorithm = ?key.algorithm(), issuer = %issuer, issuer_from = %issuer_source, "signing setup");
+    if let (Some(cache), true, KeySource::Secret { reference, found_via, .. }) = (cache, from_cluster, &key_source) {
+        let issuer = match &issuer_source {
+            IssuerSource::Install { install, detail } => Some((issuer.clone(), format!("{install} ({detail})"))),
+            IssuerSource::Flag => None,
+        };
+        let stored_at = jiff::Timestamp::now().as_second();
+        cache.store(&RememberedDiscovery {
+            secret: reference.to_string(),
+            install: found_via.clone(),
+            issuer,
+            stored_at,
+        });
+    }
     Ok(SigningSetup { key, key_source, issuer, issuer_source })
+}
+
+/// The setup from a fresh cache entry: one read of the remembered Secret. `None` (and the entry
+/// forgotten) when that read fails or the entry lacks an issuer the command needs.
+async fn remembered_setup(conn: &Connection, overrides: &KeyOverrides, cache: &DiscoveryCache) -> Option<SigningSetup> {
+    let entry = cache.load()?;
+    let reference: SharedSecretRef = entry.secret.parse().ok()?;
+    let (issuer, issuer_source) = match (&overrides.issuer, entry.issuer) {
+        (Some(issuer), _) => (issuer.clone(), IssuerSource::Flag),
+        (None, Some((issuer, detail))) => {
+            let install = entry.install.clone()?;
+            (issuer, IssuerSource::Install { install, detail: format!("remembered: {detail}") })
+        }
+        (None, None) => return None,
+    };
+    match read_secret_key(conn, reference, entry.install).await {
+        Ok((key, key_source)) => {
+            tracing::info!(key = %key_source, algorithm = ?key.algorithm(), issuer = %issuer, issuer_from = %issuer_source, "signing setup (remembered for up to 10 minutes)");
+            Some(SigningSetup { key, key_source, issuer, issuer_source })
+        }
+        Err(err) => {
+            tracing::debug!("remembered key location no longer works ({err}); discovering again");
+            cache.forget();
+            None
+        }
+    }
 }
 
 fn read_file(flag: &'static str, path: &Path) -> Result<SecretSlice<u8>, DiscoveryError> {

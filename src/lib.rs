@@ -6,12 +6,14 @@
 //! - [`signing`]: HS256/RS256/ES256 signing with keys held in secret boxes;
 //! - [`connection`]: a client from kubectl's global flags, and API errors worded for people;
 //! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet);
+//! - [`discovery_cache`]: where discovery found things (never the key), for a few minutes;
 //! - [`token_secret`]: the labelled, annotated Secret a token is stored in;
 //! - [`tenant`]: onboarding one tenant end to end.
 
 pub mod claims;
 pub mod connection;
 pub mod discovery;
+pub mod discovery_cache;
 pub mod duration;
 pub mod signing;
 pub mod tenant;

@@ -355,3 +355,48 @@ fn from_file_onboards_many_and_reports_each() {
     assert_eq!(stored_token_claims(&a, &px).1["sub"], a_sub);
     stored_token_claims(&missing, &px);
 }
+
+#[test]
+fn warm_discovery_takes_three_requests_and_follows_a_moved_key() {
+    let px_ns = TestNamespace::new("px-warm");
+    let tenant = TestNamespace::new("team-warm");
+    let px = install_operator_style(&px_ns, Some("warm.io"));
+    let requests = |run: &Run| run.stderr.lines().filter(|l| l.ends_with(": requesting")).count();
+    let onboard = || pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "-v", "3"]).run();
+
+    let cold = onboard();
+    assert_eq!(cold.code, Some(0), "{cold}");
+    assert!(requests(&cold) > 3, "a cold run lists the install first:\n{cold}");
+    let warm = onboard();
+    assert_eq!(warm.code, Some(0), "{warm}");
+    assert_eq!(requests(&warm), 3, "warm: read the key, read the Secret, write it:\n{warm}");
+    stored_token_claims(&tenant, &px);
+
+    // The operator is pointed at a new shared secret and the old one is deleted: the remembered
+    // location fails, so the plugin discovers again and signs with the new key.
+    let moved =
+        PortworxInstall { secret_name: "px-shared-secret-2".into(), shared_secret: random_secret(), ..px.clone() };
+    kubectl("admin")
+        .args([
+            "-n",
+            &px_ns,
+            "create",
+            "secret",
+            "generic",
+            "px-shared-secret-2",
+            "--from-file=shared-secret=/dev/stdin",
+        ])
+        .run_with_input(&moved.shared_secret)
+        .success();
+    kubectl("admin")
+        .args(["-n", &px_ns, "patch", "storagecluster", "px-cluster", "--type=merge", "-p"])
+        .arg(r#"{"spec":{"security":{"auth":{"selfSigned":{"sharedSecret":"px-shared-secret-2"}}}}}"#)
+        .succeeds();
+    kubectl("admin").args(["-n", &px_ns, "delete", "secret", "px-shared-secret"]).succeeds();
+    let after = onboard();
+    assert_eq!(after.code, Some(0), "{after}");
+    stored_token_claims(&tenant, &moved);
+    let fresh =
+        pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--fresh-discovery", "-v", "3"]).run();
+    assert!(requests(&fresh) > 3, "--fresh-discovery looks again:\n{fresh}");
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Args;
 use pxtoken::connection::{Connection, ConnectionOptions};
 use pxtoken::discovery::{KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef};
+use pxtoken::discovery_cache::DiscoveryCache;
 use pxtoken::duration::{TokenDuration, parse_request_timeout};
 use pxtoken::token_secret::DryRun;
 use secrecy::SecretString;
@@ -65,6 +66,36 @@ impl GlobalArgs {
         }
     }
 
+    /// Where discovery results for this connection are remembered, unless `--fresh-discovery`
+    /// or there is no cache directory (`$XDG_CACHE_HOME`, else `$HOME/.cache`).
+    pub fn discovery_cache(&self, conn: &Connection, key: &KeyArgs) -> Option<DiscoveryCache> {
+        if key.fresh_discovery {
+            return None;
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| {
+            std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|home| PathBuf::from(home).join(".cache"))
+        })?;
+        let kubeconfig = self
+            .kubeconfig
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .or_else(|| std::env::var("KUBECONFIG").ok())
+            .unwrap_or_default();
+        // Everything that changes what discovery would find, or may read.
+        let identity = format!(
+            "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            conn.server,
+            conn.context,
+            kubeconfig,
+            self.cluster,
+            self.user,
+            self.impersonate,
+            self.impersonate_groups,
+            key.px_namespace
+        );
+        Some(DiscoveryCache::new(&base.join("kubectl-pxtoken"), &identity))
+    }
+
     /// Connects, bounded by `--request-timeout` (kube-rs loads exec credentials here too).
     pub async fn connect(&self) -> anyhow::Result<Connection> {
         Ok(self.connection_options().connect().await?)
@@ -95,6 +126,9 @@ pub struct KeyArgs {
     /// Look for the Portworx install only in this namespace
     #[arg(long, value_name = "NAMESPACE", help_heading = "Signing key")]
     pub px_namespace: Option<String>,
+    /// Look for the key and issuer again instead of using what was found in the last 10 minutes
+    #[arg(long, help_heading = "Signing key")]
+    pub fresh_discovery: bool,
 }
 
 impl KeyArgs {

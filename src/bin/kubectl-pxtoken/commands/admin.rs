@@ -79,7 +79,8 @@ pub async fn exec(args: AdminArgs, global: &GlobalArgs) -> anyhow::Result<()> {
         (Some(spec), Some(conn)) => Some(save_target(spec, &conn.namespace)?),
         _ => None,
     };
-    let setup = discover_signing_key(conn.as_ref(), &overrides).await?;
+    let cache = conn.as_ref().and_then(|conn| global.discovery_cache(conn, &args.key));
+    let setup = discover_signing_key(conn.as_ref(), &overrides, cache.as_ref()).await?;
     let email = args.email.unwrap_or_else(|| format!("{ADMIN_NAME}@{}", setup.issuer));
     let identity = Identity {
         sub: Some(args.sub.unwrap_or_else(|| email.clone())),

@@ -45,7 +45,8 @@ pub async fn exec(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<()>
     // pxctl needs no cluster; neither do we when key and issuer are both given.
     let conn =
         if overrides.has_local_key() && overrides.issuer.is_some() { None } else { Some(global.connect().await?) };
-    let setup = discover_signing_key(conn.as_ref(), &overrides).await?;
+    let cache = conn.as_ref().and_then(|conn| global.discovery_cache(conn, &args.key));
+    let setup = discover_signing_key(conn.as_ref(), &overrides, cache.as_ref()).await?;
     let validity = Validity::from_now(args.token_duration.as_duration(), args.validity.clock_skew());
     let claims = TokenClaims::new(&setup.issuer, identity, validity)?;
     let token = setup.key.sign(&claims)?;

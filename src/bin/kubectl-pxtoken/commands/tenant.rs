@@ -109,7 +109,8 @@ pub async fn exec(args: TenantArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     };
     let overrides = args.key.overrides();
     let conn = global.connect().await?;
-    let setup = discover_signing_key(Some(&conn), &overrides).await?;
+    let setup =
+        discover_signing_key(Some(&conn), &overrides, global.discovery_cache(&conn, &args.key).as_ref()).await?;
     let flags = Identity {
         name: args.name.clone(),
         email: args.email.clone(),
