@@ -119,7 +119,8 @@ pub struct TokenRecord<'a> {
     pub key_version: Option<String>,
 }
 
-fn rfc3339(unix: i64) -> String {
+/// A Unix time as RFC 3339 UTC (`2027-11-30T00:34:01Z`), as annotations and messages show it.
+pub fn rfc3339(unix: i64) -> String {
     jiff::Timestamp::from_second(unix).map(|t| t.to_string()).unwrap_or_else(|_| unix.to_string())
 }
 

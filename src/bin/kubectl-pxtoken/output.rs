@@ -54,8 +54,3 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-/// One RFC 3339 instant for messages.
-pub fn instant(unix: i64) -> String {
-    jiff::Timestamp::from_second(unix).map(|t| t.to_string()).unwrap_or_else(|_| unix.to_string())
-}

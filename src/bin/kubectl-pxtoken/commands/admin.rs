@@ -7,11 +7,11 @@ use clap::Args;
 use pxtoken::claims::{ADMIN_GROUP, ADMIN_ROLE, Identity, TokenClaims, Validity};
 use pxtoken::discovery::discover_signing_key;
 use pxtoken::duration::TokenDuration;
-use pxtoken::token_secret::{self, DEFAULT_SECRET_KEY, SecretTarget, TokenRecord};
+use pxtoken::token_secret::{self, DEFAULT_SECRET_KEY, SecretTarget, TokenRecord, rfc3339};
 use secrecy::ExposeSecret;
 
 use crate::cli::{DryRunArg, GlobalArgs, KeyArgs, ValidityArgs, token_duration};
-use crate::output::{dry_run_suffix, instant, write_private_file};
+use crate::output::{dry_run_suffix, write_private_file};
 
 pub const ABOUT: &str = "Issue the storage administrator's token (system.admin, groups *)";
 
@@ -115,12 +115,12 @@ pub async fn exec(args: AdminArgs, global: &GlobalArgs) -> anyhow::Result<()> {
             target.namespace,
             dry_run_suffix(dry_run),
             claims.sub,
-            instant(claims.exp)
+            rfc3339(claims.exp)
         )?;
     }
     if let Some(path) = &args.output {
         write_private_file(path, token.expose_secret().as_bytes())?;
-        eprintln!("token written to {} (mode 0600, expires {})", path.display(), instant(claims.exp));
+        eprintln!("token written to {} (mode 0600, expires {})", path.display(), rfc3339(claims.exp));
     }
     let printed_elsewhere = target.is_some() || args.output.is_some();
     if args.print_pxctl_context {

@@ -10,10 +10,10 @@ use pxtoken::claims::{Identity, read_auth_config};
 use pxtoken::discovery::discover_signing_key;
 use pxtoken::duration::TokenDuration;
 use pxtoken::tenant::{TenantEntry, TenantOutcome, TenantRequest, onboard_tenant, read_tenant_list};
-use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, SecretTarget};
+use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, SecretTarget, rfc3339};
 
 use crate::cli::{DryRunArg, GlobalArgs, KeyArgs, ObjectOutput, ValidityArgs, list_flag, token_duration};
-use crate::output::{dry_run_suffix, instant, print_secret};
+use crate::output::{dry_run_suffix, print_secret};
 
 pub const ABOUT: &str = "Issue a tenant token and store it in a Secret in the tenant's namespace";
 
@@ -203,7 +203,7 @@ fn report(request: &TenantRequest, done: &TenantOutcome, output: Option<ObjectOu
             request.target.namespace,
             dry_run_suffix(request.dry_run),
             done.claims.sub,
-            instant(done.claims.exp)
+            rfc3339(done.claims.exp)
         ),
     }
     Ok(())
