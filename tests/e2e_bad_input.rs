@@ -192,6 +192,8 @@ fn usage_errors_exit_2() {
     assert_error(&run, 2, &["[NAMESPACE/]NAME:KEY"], "");
     let run = pxtoken("admin").args(["tenant", "x", "--dry-run=sometimes"]).run();
     assert_error(&run, 2, &["--dry-run"], "");
+    let run = pxtoken("admin").args(["tenan", "x"]).run();
+    assert_error(&run, 2, &["'tenan'", "similar subcommand exists: 'tenant'"], "");
 }
 
 #[test]

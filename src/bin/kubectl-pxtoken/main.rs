@@ -114,7 +114,10 @@ fn main() -> ExitCode {
             let rendered = err.render().to_string();
             let message: Vec<&str> =
                 rendered.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
-            eprintln!("{} (see 'kubectl pxtoken --help')", message.join(" "));
+            // clap's "did you mean" tips come after a blank line; they are worth the space.
+            let tips: String =
+                rendered.lines().map(str::trim).filter(|l| l.starts_with("tip:")).map(|l| format!("; {l}")).collect();
+            eprintln!("{}{tips} (see 'kubectl pxtoken --help')", message.join(" "));
             return ExitCode::from(2);
         }
     };
