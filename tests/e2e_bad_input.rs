@@ -92,7 +92,7 @@ fn unmanaged_secret_is_left_alone_without_overwrite() {
         .args(["-n", &tenant, "create", "secret", "generic", "px-k8s-user", "--from-literal=auth-token=hand-made"])
         .succeeds();
     let before = get_json("secret", Some(&tenant), "px-k8s-user").unwrap();
-    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).run();
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "-v", "9"]).run();
     assert_error(&run, 1, &["px-k8s-user", "not created by kubectl-pxtoken", "--overwrite"], &px.shared_secret);
     let after = get_json("secret", Some(&tenant), "px-k8s-user").unwrap();
     assert_eq!(before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"], "the Secret was changed");
@@ -108,7 +108,7 @@ fn admin_powers_for_a_tenant_need_allow_admin() {
     let tenant = TestNamespace::new("team-admin");
     let px = install_operator_style(&px_ns, Some("adm.io"));
     for extra in [["--roles", "system.admin"], ["--groups", "*"]] {
-        let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).args(extra).run();
+        let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "-v", "9"]).args(extra).run();
         assert_error(&run, 1, &["administrator", "--allow-admin"], &px.shared_secret);
         assert!(!secret_exists(&tenant, "px-k8s-user"));
     }
@@ -173,14 +173,15 @@ fn unreachable_api_server_names_server_and_context() {
     // The empty shared secret is refused before any request; use a real one.
     assert_error(&run, 1, &["shared secret", "empty"], "");
     let secret_file = dir.path().join("secret");
-    std::fs::write(&secret_file, random_secret()).unwrap();
+    let secret = random_secret();
+    std::fs::write(&secret_file, &secret).unwrap();
     let run = pxtoken("admin")
-        .args(["tenant", "team-x", "--issuer", "x", "--request-timeout", "5s", "--shared-secret-file"])
+        .args(["tenant", "team-x", "--issuer", "x", "--request-timeout", "5s", "-v", "9", "--shared-secret-file"])
         .arg(&secret_file)
         .arg("--kubeconfig")
         .arg(&kubeconfig)
         .run();
-    assert_error(&run, 1, &[&format!("https://127.0.0.1:{port}"), "dead-ctx", "cannot reach"], "");
+    assert_error(&run, 1, &[&format!("https://127.0.0.1:{port}"), "dead-ctx", "cannot reach"], &secret);
     assert!(started.elapsed() < std::time::Duration::from_secs(15), "took {:?}", started.elapsed());
 }
 
