@@ -145,12 +145,9 @@ mod tests {
             roles: Some(vec!["system.user".into()]),
             groups: None,
         };
-        TokenClaims::new(
-            "iss.example",
-            identity,
-            Validity::from_now(Duration::from_secs(3600), Duration::from_secs(600)),
-        )
-        .unwrap()
+        // A fixed instant (2096), so every call builds the same claims and they never expire.
+        let validity = Validity::starting_at(4_000_000_000, Duration::from_secs(3600), Duration::from_secs(600));
+        TokenClaims::new("iss.example", identity, validity).unwrap()
     }
 
     fn decode(token: &SecretString, key: &DecodingKey, alg: Algorithm) -> TokenClaims {
