@@ -139,7 +139,7 @@ pub fn parse_auth_config(text: &str) -> Result<Identity, String> {
     }
     serde_saphyr::from_str::<Identity>(text).map_err(|err| {
         // serde-saphyr reports "line L column C"; keep its words but fold them onto one line.
-        err.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+        crate::message::fold_whitespace(&err.to_string())
     })
 }
 

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 
+use crate::message::one_line;
+
 /// kubectl's connection flags, as the user gave them.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectionOptions {
@@ -55,20 +57,6 @@ pub enum ConnectError {
     InCluster(String),
     #[error("cannot build a client for {server}: {reason}")]
     Client { server: String, reason: String },
-}
-
-fn one_line(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl ConnectionOptions {

@@ -4,6 +4,7 @@
 //! - [`duration`]: pxctl's token-duration grammar and kubectl's `--request-timeout`;
 //! - [`claims`]: the claim set openstorage writes and pxctl's `--auth-config` YAML;
 //! - [`signing`]: HS256/RS256/ES256 signing with keys held in secret boxes;
+//! - [`message`]: error text on one line;
 //! - [`connection`]: a client from kubectl's global flags, and API errors worded for people;
 //! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet);
 //! - [`discovery_cache`]: where discovery found things (never the key), for a few minutes;
@@ -15,6 +16,7 @@ pub mod connection;
 pub mod discovery;
 pub mod discovery_cache;
 pub mod duration;
+pub mod message;
 pub mod signing;
 pub mod tenant;
 pub mod token_secret;

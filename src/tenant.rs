@@ -94,12 +94,7 @@ pub async fn onboard_tenant(
     let claims = TokenClaims::new(&setup.issuer, identity, Validity::from_now(request.lifetime, request.clock_skew))?;
     let replaced_subject = stored_subject.filter(|old| *old != claims.sub);
     let token = setup.key.sign(&claims)?;
-    let record = TokenRecord {
-        token: &token,
-        claims: &claims,
-        key_source: setup.key_source.annotation(),
-        key_version: setup.key_source.resource_version().map(str::to_owned),
-    };
+    let record = TokenRecord::new(&token, &claims, &setup.key_source);
     if request.create_namespace && existing.is_none() {
         token_secret::ensure_namespace(conn, namespace, request.dry_run).await?;
     }
@@ -144,7 +139,7 @@ pub fn read_tenant_list(path: &Path) -> Result<Vec<TenantEntry>, TenantListError
         std::fs::read_to_string(path).map_err(|source| TenantListError::Read { path: path.to_owned(), source })?;
     let parse_err = |message: String| TenantListError::Parse { path: path.to_owned(), message };
     let list = serde_saphyr::from_str::<List>(&text)
-        .map_err(|err| parse_err(err.to_string().split_whitespace().collect::<Vec<_>>().join(" ")))?;
+        .map_err(|err| parse_err(crate::message::fold_whitespace(&err.to_string())))?;
     let entries = match list {
         List::Bare(entries) | List::Wrapped { tenants: entries } => entries,
     };

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::claims::TokenClaims;
 use crate::connection::{ApiAction, ApiError, Connection};
+use crate::discovery::KeySource;
 use crate::signing::unverified_claims;
 
 /// Label that marks Secrets this plugin owns; other commands find tenant tokens by it.
@@ -117,6 +118,18 @@ pub struct TokenRecord<'a> {
     pub claims: &'a TokenClaims,
     pub key_source: String,
     pub key_version: Option<String>,
+}
+
+impl<'a> TokenRecord<'a> {
+    /// The record of `token`, with where its key came from (and the key Secret's version).
+    pub fn new(token: &'a SecretString, claims: &'a TokenClaims, key_source: &KeySource) -> TokenRecord<'a> {
+        TokenRecord {
+            token,
+            claims,
+            key_source: key_source.annotation(),
+            key_version: key_source.resource_version().map(str::to_owned),
+        }
+    }
 }
 
 /// A Unix time as RFC 3339 UTC (`2027-11-30T00:34:01Z`), as annotations and messages show it.

@@ -74,22 +74,6 @@ fn init_logging(verbosity: u8) {
     tracing_subscriber::registry().with(format).with(filter).init();
 }
 
-/// Joins an error and its causes into the one `error:` line the SPEC asks for.
-fn error_line(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn main() -> ExitCode {
     // Internal entry points, outside the CLI so that help and completion scripts never show them.
     // `__complete`: every later word is a word of the line being completed, flags included.
@@ -141,7 +125,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", error_line(&err));
+            eprintln!("error: {}", pxtoken::message::one_line(err.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -4,17 +4,32 @@ use std::io::Write;
 use std::path::Path;
 
 use k8s_openapi::api::core::v1::Secret;
-use pxtoken::token_secret::DryRun;
+use pxtoken::claims::TokenClaims;
+use pxtoken::token_secret::{DryRun, SecretTarget, WriteOutcome, rfc3339};
 
 use crate::cli::ObjectOutput;
 
 /// kubectl's suffix for dry runs.
-pub fn dry_run_suffix(dry_run: DryRun) -> &'static str {
+fn dry_run_suffix(dry_run: DryRun) -> &'static str {
     match dry_run {
         DryRun::None => "",
         DryRun::Client => " (dry run)",
         DryRun::Server => " (server dry run)",
     }
+}
+
+/// kubectl's result line for a stored token:
+/// `secret/px-k8s-user created in team-a (sub …, expires …)`.
+pub fn stored_line(target: &SecretTarget, outcome: WriteOutcome, dry_run: DryRun, claims: &TokenClaims) -> String {
+    format!(
+        "secret/{} {} in {}{} (sub {}, expires {})",
+        target.name,
+        outcome.as_str(),
+        target.namespace,
+        dry_run_suffix(dry_run),
+        claims.sub,
+        rfc3339(claims.exp)
+    )
 }
 
 /// Prints a Secret as `-o yaml|json|name` asks, as `kubectl create -o` does.

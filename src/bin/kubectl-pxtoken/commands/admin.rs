@@ -11,7 +11,7 @@ use pxtoken::token_secret::{self, DEFAULT_SECRET_KEY, SecretTarget, TokenRecord,
 use secrecy::ExposeSecret;
 
 use crate::cli::{DryRunArg, GlobalArgs, KeyArgs, ValidityArgs, token_duration};
-use crate::output::{dry_run_suffix, write_private_file};
+use crate::output::{stored_line, write_private_file};
 
 pub const ABOUT: &str = "Issue the storage administrator's token (system.admin, groups *)";
 
@@ -99,24 +99,10 @@ pub async fn exec(args: AdminArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     if let (Some(target), Some(conn)) = (&target, &conn) {
         let existing = token_secret::read_existing(conn, target).await?;
         token_secret::check_takeover(target, existing.as_ref(), args.overwrite)?;
-        let record = TokenRecord {
-            token: &token,
-            claims: &claims,
-            key_source: setup.key_source.annotation(),
-            key_version: setup.key_source.resource_version().map(str::to_owned),
-        };
+        let record = TokenRecord::new(&token, &claims, &setup.key_source);
         let dry_run = args.dry_run.into();
         let (outcome, _) = token_secret::store_token(conn, target, &record, existing.as_ref(), dry_run).await?;
-        writeln!(
-            stdout,
-            "secret/{} {} in {}{} (sub {}, expires {})",
-            target.name,
-            outcome.as_str(),
-            target.namespace,
-            dry_run_suffix(dry_run),
-            claims.sub,
-            rfc3339(claims.exp)
-        )?;
+        writeln!(stdout, "{}", stored_line(target, outcome, dry_run, &claims))?;
     }
     if let Some(path) = &args.output {
         write_private_file(path, token.expose_secret().as_bytes())?;

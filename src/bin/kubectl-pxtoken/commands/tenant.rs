@@ -10,10 +10,10 @@ use pxtoken::claims::{Identity, read_auth_config};
 use pxtoken::discovery::discover_signing_key;
 use pxtoken::duration::TokenDuration;
 use pxtoken::tenant::{TenantEntry, TenantOutcome, TenantRequest, onboard_tenant, read_tenant_list};
-use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, SecretTarget, rfc3339};
+use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, SecretTarget};
 
 use crate::cli::{DryRunArg, GlobalArgs, KeyArgs, ObjectOutput, ValidityArgs, list_flag, token_duration};
-use crate::output::{dry_run_suffix, print_secret};
+use crate::output::{print_secret, stored_line};
 
 pub const ABOUT: &str = "Issue a tenant token and store it in a Secret in the tenant's namespace";
 
@@ -196,15 +196,7 @@ fn report(request: &TenantRequest, done: &TenantOutcome, output: Option<ObjectOu
     }
     match output {
         Some(format) => print_secret(&done.secret, format)?,
-        None => println!(
-            "secret/{} {} in {}{} (sub {}, expires {})",
-            request.target.name,
-            done.outcome.as_str(),
-            request.target.namespace,
-            dry_run_suffix(request.dry_run),
-            done.claims.sub,
-            rfc3339(done.claims.exp)
-        ),
+        None => println!("{}", stored_line(&request.target, done.outcome, request.dry_run, &done.claims)),
     }
     Ok(())
 }
