@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod complete;
 mod output;
 
 use std::io::IsTerminal;
@@ -79,8 +80,8 @@ fn main() -> ExitCode {
     // `__complete`: every later word is a word of the line being completed, flags included.
     let mut args = std::env::args_os();
     match args.nth(1) {
-        Some(first) if first == completion::COMPLETE_COMMAND => {
-            completion::complete_main(&args.map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>());
+        Some(first) if first == complete::COMPLETE_COMMAND => {
+            complete::main(&args.map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>());
             return ExitCode::SUCCESS;
         }
         Some(first) if first == man::MAN_COMMAND => return man::main(args.collect()),
