@@ -6,17 +6,18 @@
 //! - [`signing`]: HS256/RS256/ES256 signing with keys held in secret boxes;
 //! - [`message`]: error text on one line;
 //! - [`connection`]: a client from kubectl's global flags, and API errors worded for people;
-//! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet);
-//! - [`discovery_cache`]: where discovery found things (never the key), for a few minutes;
+//! - [`paging`]: listing a collection a page at a time, with selectors;
+//! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet),
+//!   and a cache of where they were found (never the key), keyed by the connection;
 //! - [`token_secret`]: the labelled, annotated Secret a token is stored in;
 //! - [`tenant`]: onboarding one tenant end to end.
 
 pub mod claims;
 pub mod connection;
 pub mod discovery;
-pub mod discovery_cache;
 pub mod duration;
 pub mod message;
+pub mod paging;
 pub mod signing;
 pub mod tenant;
 pub mod token_secret;

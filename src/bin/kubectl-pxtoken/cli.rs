@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 use pxtoken::connection::{Connection, ConnectionOptions};
-use pxtoken::discovery::{KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef};
-use pxtoken::discovery_cache::DiscoveryCache;
+use pxtoken::discovery::{DiscoveryCache, KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef};
 use pxtoken::duration::{TokenDuration, parse_request_timeout};
 use pxtoken::token_secret::DryRun;
 use secrecy::SecretString;
@@ -66,34 +65,13 @@ impl GlobalArgs {
         }
     }
 
-    /// Where discovery results for this connection are remembered, unless `--fresh-discovery`
-    /// or there is no cache directory (`$XDG_CACHE_HOME`, else `$HOME/.cache`).
+    /// Where discovery results for this connection are remembered (the library keys and places
+    /// the cache), unless `--fresh-discovery`.
     pub fn discovery_cache(&self, conn: &Connection, key: &KeyArgs) -> Option<DiscoveryCache> {
         if key.fresh_discovery {
             return None;
         }
-        let base = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| {
-            std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|home| PathBuf::from(home).join(".cache"))
-        })?;
-        let kubeconfig = self
-            .kubeconfig
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .or_else(|| std::env::var("KUBECONFIG").ok())
-            .unwrap_or_default();
-        // Everything that changes what discovery would find, or may read.
-        let identity = format!(
-            "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            conn.server,
-            conn.context,
-            kubeconfig,
-            self.cluster,
-            self.user,
-            self.impersonate,
-            self.impersonate_groups,
-            key.px_namespace
-        );
-        Some(DiscoveryCache::new(&base.join("kubectl-pxtoken"), &identity))
+        DiscoveryCache::for_connection(conn, &self.connection_options(), key.px_namespace.as_deref())
     }
 
     /// Connects, bounded by `--request-timeout` (kube-rs loads exec credentials here too).

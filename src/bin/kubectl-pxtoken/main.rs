@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod complete;
+mod hints;
 mod output;
 
 use std::io::IsTerminal;
@@ -126,7 +127,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", pxtoken::message::one_line(err.as_ref()));
+            eprintln!("error: {}", hints::error_line(&err));
             ExitCode::FAILURE
         }
     }
