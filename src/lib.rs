@@ -9,14 +9,21 @@
 //! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet);
 //! - [`discovery_cache`]: where discovery found things (never the key), for a few minutes;
 //! - [`token_secret`]: the labelled, annotated Secret a token is stored in;
-//! - [`tenant`]: onboarding one tenant end to end.
+//! - [`tenant`]: onboarding one tenant end to end;
+//! - [`rotator_manifest`]: the ServiceAccount, RBAC and CronJob that run `rotate` in the cluster
+//!   (with its CronJob schedule check);
+//! - [`storage_class`]: a StorageClass wired to the tenant Secret, and applying it.
 
 pub mod claims;
 pub mod connection;
+mod cron_schedule;
 pub mod discovery;
 pub mod discovery_cache;
 pub mod duration;
 pub mod message;
+mod name_rules;
+pub mod rotator_manifest;
 pub mod signing;
+pub mod storage_class;
 pub mod tenant;
 pub mod token_secret;
