@@ -128,17 +128,15 @@ pub enum RenderError {
     Json(#[source] serde_json::Error),
 }
 
-/// The arguments the CronJob gives `kubectl-pxtoken` (the image's entrypoint).
-pub fn rotate_args(options: &RotatorOptions, key_namespace: &str) -> Vec<String> {
+/// The arguments the CronJob gives `kubectl-pxtoken` (the image's entrypoint). Values are
+/// joined with `=`, so an issuer that starts with `-` cannot be read as a flag.
+fn rotate_args(options: &RotatorOptions, key_namespace: &str) -> Vec<String> {
     let key = SharedSecretRef { namespace: Some(key_namespace.to_owned()), ..options.key.clone() };
     let mut args = vec![
         "rotate".to_owned(),
-        "--expiring-within".to_owned(),
-        options.expiring_within.to_string(),
-        "--shared-secret-ref".to_owned(),
-        key.to_string(),
-        "--issuer".to_owned(),
-        options.issuer.clone(),
+        format!("--expiring-within={}", options.expiring_within),
+        format!("--shared-secret-ref={key}"),
+        format!("--issuer={}", options.issuer),
     ];
     match tenant_namespaces(options).as_slice() {
         [] => args.push("-A".to_owned()),

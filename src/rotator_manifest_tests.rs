@@ -141,12 +141,9 @@ fn cron_job_runs_rotate_once_at_a_time_as_non_root() {
         container.args.clone().unwrap(),
         s(&[
             "rotate",
-            "--expiring-within",
-            "7d",
-            "--shared-secret-ref",
-            "portworx/px-shared-secret:shared-secret",
-            "--issuer",
-            "operator.portworx.io",
+            "--expiring-within=7d",
+            "--shared-secret-ref=portworx/px-shared-secret:shared-secret",
+            "--issuer=operator.portworx.io",
             "-A",
         ])
     );
@@ -241,4 +238,15 @@ fn schedules_starting_with_yaml_indicators_survive_the_round_trip() {
         let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml).unwrap();
         assert_eq!(docs[5]["spec"]["schedule"], schedule, "{yaml}");
     }
+}
+
+#[test]
+fn flag_values_are_joined_so_none_reads_as_a_flag() {
+    let mut options = options();
+    options.issuer = "-jwt_issuer".into();
+    let manifest = build_rotator_manifest(&options).unwrap();
+    let pod = manifest.cron_job.spec.job_template.spec.unwrap().template.spec.unwrap();
+    let args = pod.containers[0].args.clone().unwrap();
+    assert!(args.contains(&"--issuer=-jwt_issuer".to_owned()), "{args:?}");
+    assert!(args[1..].iter().all(|arg| arg.starts_with("--") && arg.contains('=') || arg == "-A"), "{args:?}");
 }

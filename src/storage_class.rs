@@ -237,6 +237,11 @@ pub enum ApplyError {
         list = .differences.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     Immutable { name: String, differences: Vec<Difference> },
+    /// Server-side apply refused to take a field another manager set to another value.
+    #[error(
+        "storageclass {name:?} has settings managed by another tool with other values ({message}); nothing was changed: change them with that tool, or delete the StorageClass and create it again"
+    )]
+    ManagedElsewhere { name: String, message: String },
 }
 
 /// The immutable fields in which `existing` differs from `wanted`, with the API server's
@@ -315,7 +320,13 @@ pub async fn apply_storage_class(
     // Server-side apply of an absent object creates it, which RBAC checks as `create`.
     let verb = if existing.is_some() { "patch" } else { "create" };
     let action = ApiAction::new(verb, STORAGE_CLASSES, None, Some(&name));
-    let applied = api.patch(&name, &params, &Patch::Apply(wanted)).await.map_err(|err| conn.api_error(action, err))?;
+    let applied =
+        api.patch(&name, &params, &Patch::Apply(wanted)).await.map_err(|err| match conn.api_error(action, err) {
+            ApiError::Rejected { code: 409, message, .. } => {
+                ApplyError::ManagedElsewhere { name: name.clone(), message }
+            }
+            err => err.into(),
+        })?;
     let unchanged = dry_run == DryRun::None
         && existing.as_ref().is_some_and(|e| e.metadata.resource_version == applied.metadata.resource_version);
     Ok((if unchanged { ApplyOutcome::Unchanged } else { outcome }, applied))
