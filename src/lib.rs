@@ -10,14 +10,21 @@
 //! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet),
 //!   and a cache of where they were found (never the key), keyed by the connection;
 //! - [`token_secret`]: the labelled, annotated Secret a token is stored in;
-//! - [`tenant`]: onboarding one tenant end to end.
+//! - [`tenant`]: onboarding one tenant end to end;
+//! - [`rotator_manifest`]: the ServiceAccount, RBAC and CronJob that run `rotate` in the cluster
+//!   (with its CronJob schedule check);
+//! - [`storage_class`]: a StorageClass wired to the tenant Secret, and applying it.
 
 pub mod claims;
 pub mod connection;
+mod cron_schedule;
 pub mod discovery;
 pub mod duration;
 pub mod message;
+mod name_rules;
 pub mod paging;
+pub mod rotator_manifest;
 pub mod signing;
+pub mod storage_class;
 pub mod tenant;
 pub mod token_secret;
