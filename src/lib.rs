@@ -13,8 +13,12 @@
 //! - [`tenant`]: onboarding one tenant end to end;
 //! - [`rotator_manifest`]: the ServiceAccount, RBAC and CronJob that run `rotate` in the cluster
 //!   (with its CronJob schedule check);
-//! - [`storage_class`]: a StorageClass wired to the tenant Secret, and applying it.
+//! - [`storage_class`]: a StorageClass wired to the tenant Secret, and applying it;
+//! - [`token_health`]: the verdict on one token, as openstorage would decide it;
+//! - [`token_list`]: every token Secret in the cluster, paged, one row at a time;
+//! - [`age`]: ages and time left as kubectl prints them.
 
+pub mod age;
 pub mod claims;
 pub mod connection;
 mod cron_schedule;
@@ -27,4 +31,5 @@ pub mod rotator_manifest;
 pub mod signing;
 pub mod storage_class;
 pub mod tenant;
+pub mod token_health;
 pub mod token_secret;
