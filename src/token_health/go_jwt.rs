@@ -166,7 +166,7 @@ impl TimeClaim {
         match object.get(claim) {
             None => TimeClaim::Absent,
             Some(Value::Number(n)) => match n.as_f64() {
-                Some(f) if f == 0.0 => TimeClaim::Zero,
+                Some(0.0) => TimeClaim::Zero, // -0.0 too: float patterns compare with ==
                 Some(f) => {
                     let unix = go_unix_seconds(f);
                     TimeClaim::At { unix, internal: unix.wrapping_add(UNIX_TO_INTERNAL) }
@@ -226,7 +226,7 @@ fn go_unix_seconds(f: f64) -> i64 {
 fn go_f64_to_i64(f: f64) -> i64 {
     // 2^63 as f64; anything at or beyond it (or NaN, which JSON cannot carry) is out of range.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    if f.is_nan() || f >= LIMIT || f < -LIMIT { i64::MIN } else { f as i64 }
+    if (-LIMIT..LIMIT).contains(&f) { f as i64 } else { i64::MIN }
 }
 
 #[cfg(test)]
@@ -275,6 +275,7 @@ mod tests {
         assert!(!TimeClaim::read(&obj(json!(1_000)), "exp").exp_ok(now), "exp == now is expired");
         assert!(!TimeClaim::read(&obj(json!(1_000.9)), "exp").exp_ok(now), "fractions are truncated");
         assert!(TimeClaim::read(&obj(json!(0)), "exp").exp_ok(now), "exp 0 counts as absent");
+        assert_eq!(TimeClaim::read(&obj(json!(-0.0)), "exp"), TimeClaim::Zero);
         assert!(!TimeClaim::read(&obj(json!("2030")), "exp").exp_ok(now), "a string exp is expired");
         assert!(!TimeClaim::read(&obj(json!(null)), "exp").exp_ok(now), "a null exp is expired");
         assert!(!TimeClaim::read(&obj(json!(1e19)), "exp").exp_ok(now), "out of int64 range wraps to the past");

@@ -32,6 +32,15 @@ impl KeyKind {
         }
     }
 
+    /// The key in words, with its article, for reasons.
+    fn noun(self) -> &'static str {
+        match self {
+            KeyKind::SharedSecret => "a shared secret",
+            KeyKind::Rsa => "an RSA public key",
+            KeyKind::Ecdsa => "an ECDSA public key",
+        }
+    }
+
     /// What it verifies, for reasons: `HS*`, `RS*`, `ES*`.
     fn algorithms(self) -> &'static str {
         match self {
@@ -244,15 +253,20 @@ impl From<VerifyKey> for VerifyKeys {
 pub(super) fn describe(check: &SignatureCheck, alg: &str) -> String {
     match check {
         SignatureCheck::Verified => "signature verified".into(),
-        SignatureCheck::Mismatch(kind) => format!("the {alg} signature does not match the {} key", kind.as_str()),
+        SignatureCheck::Mismatch(kind) => format!("the {alg} signature does not match {}", the(kind.noun())),
         SignatureCheck::NoKeyForFamily { wanted, held } => {
-            let held: Vec<_> = held.iter().map(|k| format!("{} ({})", k.as_str(), k.algorithms())).collect();
+            let held: Vec<_> = held.iter().map(|k| format!("{} (for {})", k.noun(), k.algorithms())).collect();
             format!(
-                "the token is {alg}, which needs a {} key, and only {} is known; a key is never used for another algorithm family",
-                wanted.as_str(),
-                held.join(", ")
+                "the token is {alg}, which is checked with {}, and only {} is known; a key is never used for another algorithm family",
+                wanted.noun(),
+                held.join(" and ")
             )
         }
         SignatureCheck::Undecodable => "the signature is not base64url".into(),
     }
+}
+
+/// "a shared secret" → "the shared secret".
+fn the(noun: &str) -> String {
+    format!("the {}", noun.split_once(' ').map_or(noun, |(_, rest)| rest))
 }

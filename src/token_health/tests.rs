@@ -149,12 +149,17 @@ fn bad_signature_tampered_or_wrong_key() {
     let token = hs256(&claims());
     let parts: Vec<&str> = token.split('.').collect();
     let tampered = swap_payload(&token, &with(json!({"roles": ["system.admin"]})));
-    assert_verdict(shared(), &tampered, Verdict::BadSignature, "does not match the shared-secret key");
+    assert_verdict(shared(), &tampered, Verdict::BadSignature, "does not match the shared secret");
     let other = VerifyKey::shared_secret(&secret_bytes("another"), "t").unwrap();
     assert_verdict(other.into(), &token, Verdict::BadSignature, "HS256 signature does not match");
     let rsa_pub = VerifyKey::rsa_public_pem(RSA_PUB.as_bytes(), "pub").unwrap();
     let ec_pub = VerifyKey::ecdsa_public_pem(EC_PUB.as_bytes(), "pub").unwrap();
-    assert_verdict(rsa_pub.into(), &es256(&claims()), Verdict::BadSignature, "needs a ecdsa key");
+    assert_verdict(
+        rsa_pub.into(),
+        &es256(&claims()),
+        Verdict::BadSignature,
+        "checked with an ECDSA public key, and only an RSA public key (for RS256/RS384/RS512)",
+    );
     assert_verdict(
         ec_pub.into(),
         &swap_payload(&es256(&claims()), &with(json!({"sub": "x"}))),
