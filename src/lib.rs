@@ -32,4 +32,5 @@ pub mod signing;
 pub mod storage_class;
 pub mod tenant;
 pub mod token_health;
+pub mod token_list;
 pub mod token_secret;

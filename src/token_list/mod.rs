@@ -1,0 +1,265 @@
+//! Every token Secret in scope, judged, one row at a time: the Secrets the plugin manages
+//! (found by its managed-by label) and the hand-made ones the documented workflow leaves
+//! (found by name, e.g. `px-k8s-user`, with a field selector), merged in kubectl's order.
+//!
+//! Memory stays flat with the number of Secrets: each selector is read `limit` Secrets at a
+//! time (`continue` tokens), each page is judged as it arrives and its Secrets dropped (rows
+//! carry no token), and the streams are merged holding one page each. Rows go to a callback;
+//! nothing collects them. (The paging loop here is this module's own; discovery has a similar
+//! one, to be shared.)
+
+mod merge;
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ListParams};
+use serde::Serialize;
+
+use crate::connection::{ApiAction, ApiError, Connection};
+use crate::token_health::{Judge, KeyStamp, TokenReport, Verdict};
+use crate::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use merge::{PagedSource, merge_sorted};
+
+/// Secrets per list request: big enough that 10,000 Secrets take 20 requests, small enough that
+/// a page of token Secrets stays around a megabyte.
+pub const DEFAULT_PAGE_SIZE: u32 = 500;
+
+/// Where to look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// `-A`: one cluster-wide list per selector.
+    AllNamespaces,
+    /// These namespaces, listed one after the other in sorted order (so the rows come out in
+    /// the same order `-A` would give them).
+    Namespaces(Vec<String>),
+}
+
+/// What to list.
+#[derive(Debug, Clone)]
+pub struct ListOptions {
+    pub scope: Scope,
+    /// Names of hand-made token Secrets to find without the label.
+    pub secret_names: Vec<String>,
+    /// The data key holding the token.
+    pub secret_key: String,
+    pub page_size: u32,
+}
+
+impl ListOptions {
+    /// The documented workflow's Secret (`px-k8s-user`, key `auth-token`) in `scope`.
+    pub fn new(scope: Scope) -> ListOptions {
+        ListOptions {
+            scope,
+            secret_names: vec![DEFAULT_SECRET_NAME.to_owned()],
+            secret_key: DEFAULT_SECRET_KEY.to_owned(),
+            page_size: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+/// One token Secret, judged. Holds no token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRow {
+    pub namespace: String,
+    pub secret: String,
+    /// The data key the token was read from; `None` when the Secret holds no token.
+    pub key: Option<String>,
+    /// Carries the plugin's managed-by label.
+    pub managed: bool,
+    pub report: TokenReport,
+}
+
+impl TokenRow {
+    /// The STATUS column: the verdict, with `,unmanaged` for a hand-made Secret, in the
+    /// comma-joined style of kubectl's node status (`Ready,SchedulingDisabled`), so neither a
+    /// problem nor the need for adoption hides the other.
+    pub fn status(&self) -> String {
+        if self.managed { self.report.verdict.to_string() } else { format!("{},unmanaged", self.report.verdict) }
+    }
+
+    /// Judges the token in `secret`: under `key`, else under the Secret's only data key.
+    pub fn from_secret(secret: &Secret, key: &str, managed: bool, judge: &Judge, now: i64) -> TokenRow {
+        let namespace = secret.metadata.namespace.clone().unwrap_or_default();
+        let name = secret.metadata.name.clone().unwrap_or_default();
+        let stored = secret.metadata.annotations.as_ref().and_then(KeyStamp::from_annotations);
+        let data = secret.data.as_ref();
+        let found = data.and_then(|d| d.get_key_value(key)).or_else(|| data.filter(|d| d.len() == 1)?.iter().next());
+        let (key, report) = match found {
+            Some((found_key, bytes)) => {
+                let report = match std::str::from_utf8(&bytes.0) {
+                    Ok(token) => judge.judge(token, now, stored.as_ref()),
+                    Err(_) => no_token(judge, now, format!("the value under {found_key:?} is not text")),
+                };
+                (Some(found_key.clone()), report)
+            }
+            None => {
+                let keys: Vec<&str> = data.into_iter().flat_map(|d| d.keys().map(String::as_str)).collect();
+                (None, no_token(judge, now, format!("no token under key {key:?} (keys: {})", list_or_none(&keys))))
+            }
+        };
+        TokenRow { namespace, secret: name, key, managed, report }
+    }
+}
+
+fn no_token(judge: &Judge, now: i64, reason: String) -> TokenReport {
+    TokenReport { reason, ..judge.judge("", now, None) }
+}
+
+fn list_or_none(keys: &[&str]) -> String {
+    if keys.is_empty() { "none".into() } else { keys.join(", ") }
+}
+
+/// What a listing saw, for the summary line, `--fail-on` and the benchmark.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListSummary {
+    pub rows: usize,
+    pub managed: usize,
+    pub by_verdict: BTreeMap<Verdict, usize>,
+    /// List requests sent.
+    pub requests: usize,
+    /// False when no key was available: say once that signatures were not checked.
+    pub signature_checked: bool,
+    /// The callback asked to stop before the end.
+    pub stopped: bool,
+}
+
+impl ListSummary {
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.by_verdict.get(&verdict).copied().unwrap_or(0)
+    }
+}
+
+/// Lists and judges every token Secret in scope, handing rows to `each` in kubectl's order
+/// (namespace, then name). A refused list is an [`ApiError::Forbidden`] naming the verb,
+/// resource and scope to grant.
+pub async fn list_tokens(
+    conn: &Connection,
+    options: &ListOptions,
+    judge: &Judge,
+    now: i64,
+    mut each: impl FnMut(TokenRow) -> ControlFlow<()>,
+) -> Result<ListSummary, ApiError> {
+    let mut summary = ListSummary { signature_checked: !judge.keys.is_empty(), ..ListSummary::default() };
+    let namespaces: Vec<Option<String>> = match &options.scope {
+        Scope::AllNamespaces => vec![None],
+        Scope::Namespaces(list) => {
+            let mut list = list.clone();
+            list.sort();
+            list.dedup();
+            list.into_iter().map(Some).collect()
+        }
+    };
+    let mut names = options.secret_names.clone();
+    names.sort();
+    names.dedup();
+    for namespace in namespaces {
+        let api: Api<Secret> = match &namespace {
+            Some(ns) => Api::namespaced(conn.client.clone(), ns),
+            None => Api::all(conn.client.clone()),
+        };
+        let source = |selector: Selector| SecretPages {
+            conn,
+            api: api.clone(),
+            params: selector.params(options.page_size),
+            managed: matches!(selector, Selector::Managed),
+            action: ApiAction::new("list", "secrets", namespace.as_deref(), None),
+            key: &options.secret_key,
+            judge,
+            now,
+            continue_token: None,
+            done: false,
+            requests: 0,
+        };
+        let mut sources: Vec<SecretPages<'_>> = std::iter::once(source(Selector::Managed))
+            .chain(names.iter().map(|name| source(Selector::Named(name))))
+            .collect();
+        let flow = merge_sorted(&mut sources, storage_key, |row| {
+            summary.rows += 1;
+            summary.managed += usize::from(row.managed);
+            *summary.by_verdict.entry(row.report.verdict).or_default() += 1;
+            each(row)
+        })
+        .await;
+        summary.requests += sources.iter().map(|s| s.requests).sum::<usize>();
+        if flow?.is_break() {
+            summary.stopped = true;
+            break;
+        }
+    }
+    Ok(summary)
+}
+
+/// etcd's key order: `<namespace>/<name>` compared byte-wise.
+fn storage_key(row: &TokenRow) -> String {
+    format!("{}/{}", row.namespace, row.secret)
+}
+
+enum Selector<'a> {
+    Managed,
+    Named(&'a str),
+}
+
+impl Selector<'_> {
+    fn params(&self, limit: u32) -> ListParams {
+        let params = ListParams::default().limit(limit);
+        match self {
+            Selector::Managed => params.labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}")),
+            Selector::Named(name) => params.fields(&format!("metadata.name={name}")),
+        }
+    }
+}
+
+/// One selector's Secrets, a page at a time, judged into rows as each page arrives.
+struct SecretPages<'a> {
+    conn: &'a Connection,
+    api: Api<Secret>,
+    params: ListParams,
+    /// The label selector's stream; the name streams skip labelled Secrets (it has them).
+    managed: bool,
+    action: ApiAction,
+    key: &'a str,
+    judge: &'a Judge,
+    now: i64,
+    continue_token: Option<String>,
+    done: bool,
+    requests: usize,
+}
+
+impl PagedSource for SecretPages<'_> {
+    type Item = TokenRow;
+    type Error = ApiError;
+
+    async fn next_page(&mut self) -> Result<Option<Vec<TokenRow>>, ApiError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut params = self.params.clone();
+        if let Some(token) = self.continue_token.take() {
+            params = params.continue_token(&token);
+        }
+        self.requests += 1;
+        let page = self.api.list(&params).await.map_err(|err| self.conn.api_error(self.action.clone(), err))?;
+        self.continue_token = page.metadata.continue_.filter(|token| !token.is_empty());
+        self.done = self.continue_token.is_none();
+        let rows = page
+            .items
+            .iter()
+            .filter_map(|secret| {
+                let labelled = is_managed(secret);
+                (self.managed || !labelled)
+                    .then(|| TokenRow::from_secret(secret, self.key, labelled, self.judge, self.now))
+            })
+            .collect();
+        Ok(Some(rows))
+    }
+}
+
+fn is_managed(secret: &Secret) -> bool {
+    secret.metadata.labels.as_ref().and_then(|l| l.get(MANAGED_BY_LABEL)).is_some_and(|v| v == MANAGED_BY_VALUE)
+}
+
+#[cfg(test)]
+mod tests;
