@@ -229,9 +229,10 @@ impl Judge {
                 return malformed(format!("claim {claim} is {found}, openstorage needs {wanted}"));
             }
         };
-        let object = payload.as_object().cloned().unwrap_or_default();
+        let no_claims = serde_json::Map::new();
+        let object = payload.as_object().unwrap_or(&no_claims); // an object: typed_claims checked
         let (iat, exp, nbf) =
-            (TimeClaim::read(&object, "iat"), TimeClaim::read(&object, "exp"), TimeClaim::read(&object, "nbf"));
+            (TimeClaim::read(object, "iat"), TimeClaim::read(object, "exp"), TimeClaim::read(object, "nbf"));
         report.issued_at = iat.unix();
         report.expires_at = exp.unix();
         report.not_before = nbf.unix();
