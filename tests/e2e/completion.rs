@@ -5,11 +5,9 @@
 //! - `kubectl pxtoken completion SHELL` scripts, exercised in bash.
 //! - `kubectl-pxtoken __man DIR` pages.
 
-mod support;
-
 use std::process::Command;
 
-use support::*;
+use crate::support::*;
 
 /// `kubectl __complete pxtoken WORDS…` as `user`: the candidates (without descriptions) and the
 /// directive line.
