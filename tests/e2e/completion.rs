@@ -1,6 +1,6 @@
 //! Shell completion and manual pages.
 //! - Through the real kubectl (>= 1.26): `kubectl __complete pxtoken …` runs the
-//!   `kubectl_complete-pxtoken` companion (on PATH, see tests/support) and answers with the
+//!   `kubectl_complete-pxtoken` companion (on PATH, see support/cluster.rs) and answers with the
 //!   plugin's subcommands, flags, and the test control plane's namespaces.
 //! - `kubectl pxtoken completion SHELL` scripts, exercised in bash.
 //! - `kubectl-pxtoken __man DIR` pages.
