@@ -24,7 +24,7 @@ cargo build --release --quiet --bin kubectl-pxtoken
 BIN="$ROOT/target/release/kubectl-pxtoken"
 ln -sf "$BIN" "$STATE/plugins/kubectl-pxtoken"
 KUBECTL="$(bash tests/cluster/ensure-kubectl.sh)"
-PEER="$(bash tests/peers/build.sh)"
+PEER="$(bash tests/openstorage-peer/build.sh)"
 export PATH="$STATE/plugins:$(dirname "$KUBECTL"):$PATH"
 bash tests/cluster/up.sh "$STATE/cluster" >/dev/null
 export KUBECONFIG="$STATE/cluster/admin.kubeconfig"

@@ -23,7 +23,7 @@ trap 'cleanup; rm -rf "$LOG_DIR"' EXIT
 echo "==> cargo test"
 cargo test --locked --all-targets 2>&1 | tee "$LOG_DIR/cargo.log"
 
-for module in tests/peers tests/krew; do
+for module in tests/openstorage-peer tests/krew; do
   if [ -f "$module/go.mod" ]; then
     echo "==> go test ($module)"
     (cd "$module" && go test -count=1 -v ./...) 2>&1 | tee "$LOG_DIR/go-${module##*/}.log" | grep -Ev '^(=== (RUN|PAUSE|CONT)|\s+--- PASS)'

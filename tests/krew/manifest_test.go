@@ -1,6 +1,7 @@
 // Checks of the committed krew manifest and its template against krew's own Plugin type,
 // decoded strictly (krew itself ignores unknown keys, so a misspelt key would pass it
-// silently). Installing each platform with krew's validator is tests/krew.rs's job (cargo test).
+// silently). Installing each platform with krew's validator is tests/e2e/krew.rs's job
+// (cargo test).
 package krew_test
 
 import (

@@ -1,4 +1,4 @@
-# Sourced by the Go test tools' build.sh scripts (tests/peers, tests/krew): build binaries once,
+# Sourced by the Go test tools' build.sh scripts (tests/openstorage-peer, tests/krew): build binaries once,
 # cache them outside the checkout keyed by a hash of their sources, and share one lock so
 # parallel test processes wait for a single build. Build output goes to stderr.
 #

@@ -1,9 +1,7 @@
 //! Smoke test of the end-to-end setup: real kubectl finds the plugin, the control plane
 //! enforces RBAC, and the plugin reaches the API server with a user's kubeconfig.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 #[test]
 fn kubectl_lists_the_plugin() {

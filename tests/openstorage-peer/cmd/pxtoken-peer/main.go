@@ -1,11 +1,11 @@
 // Command pxtoken-peer verifies, generates and parses Portworx tokens and
-// durations with openstorage's own pkg/auth code. See tests/peers/README.md.
+// durations with openstorage's own pkg/auth code. See tests/openstorage-peer/README.md.
 package main
 
 import (
 	"os"
 
-	"github.com/kubectl-pxtoken/kubectl-pxtoken/tests/peers/peer"
+	"github.com/kubectl-pxtoken/kubectl-pxtoken/tests/openstorage-peer/peer"
 )
 
 func main() {

@@ -15,15 +15,13 @@
 //! the validator installs each platform's archive but never runs it; building release binaries
 //! for five platforms has no place in a test run.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use support::{CommandExt, Run};
+use crate::support::{CommandExt, Run};
 
 const PLATFORMS: [&str; 5] = ["linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64"];
 

@@ -1,15 +1,13 @@
 //! Shell completion and manual pages.
 //! - Through the real kubectl (>= 1.26): `kubectl __complete pxtoken …` runs the
-//!   `kubectl_complete-pxtoken` companion (on PATH, see tests/support) and answers with the
+//!   `kubectl_complete-pxtoken` companion (on PATH, see support/cluster.rs) and answers with the
 //!   plugin's subcommands, flags, and the test control plane's namespaces.
 //! - `kubectl pxtoken completion SHELL` scripts, exercised in bash.
 //! - `kubectl-pxtoken __man DIR` pages.
 
-mod support;
-
 use std::process::Command;
 
-use support::*;
+use crate::support::*;
 
 /// `kubectl __complete pxtoken WORDS…` as `user`: the candidates (without descriptions) and the
 /// directive line.

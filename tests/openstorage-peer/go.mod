@@ -1,4 +1,4 @@
-module github.com/kubectl-pxtoken/kubectl-pxtoken/tests/peers
+module github.com/kubectl-pxtoken/kubectl-pxtoken/tests/openstorage-peer
 
 go 1.22
 

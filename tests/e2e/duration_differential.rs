@@ -3,8 +3,7 @@
 //! string except the two we refuse on purpose: zero (a token born expired) and values past
 //! Go's int64 nanoseconds (pxctl silently wraps them into a wrong lifetime, or fails Atoi).
 
-mod peer;
-
+use crate::support::openstorage;
 use pxtoken::duration::{DurationError, parse_token_duration};
 
 fn corpus() -> Vec<String> {
@@ -49,7 +48,7 @@ fn corpus() -> Vec<String> {
 fn grammar_agrees_with_openstorage() {
     let corpus = corpus();
     assert!(corpus.len() >= 200, "corpus has only {} strings", corpus.len());
-    let theirs = peer::durations(&corpus);
+    let theirs = openstorage::durations(&corpus);
     let mut refused_on_purpose = Vec::new();
     for (input, theirs) in corpus.iter().zip(theirs) {
         match (parse_token_duration(input), theirs) {

@@ -1,9 +1,7 @@
 //! Bad input, as a user meets it: one `error:` line naming what failed and how to fix it,
 //! exit code 1 (2 for bad usage), no secret in the output, and nothing created or changed.
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 /// The command failed with exit `code`, one `error:` line containing each of `words`, and
 /// without showing `secret`.
@@ -199,6 +197,8 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn two_portworx_installs_ask_which_one() {
+    // Discovery looks in every namespace: nothing of another test's in kube-system meanwhile.
+    let _kube_system = KubeSystem::borrow();
     let (first, second) = (TestNamespace::new("px-one"), TestNamespace::new("px-two"));
     let tenant = TestNamespace::new("team-which");
     let one = install_operator_style(&first, Some("one.io"));

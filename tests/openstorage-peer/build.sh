@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build pxtoken-peer once and cache it; print the binary's path on stdout.
 #
-#   path=$(tests/peers/build.sh)
+#   path=$(tests/openstorage-peer/build.sh)
 #
 # Cache: ${PXTOKEN_CACHE_DIR:-$HOME/.cache/kubectl-pxtoken}/bin/pxtoken-peer-<hash>/pxtoken-peer,
 # where <hash> covers go.mod, go.sum and every non-test *.go file of this module (paths and

@@ -1,6 +1,6 @@
-//! openstorage's own token code, through `pxtoken-peer` (tests/peers): the verifier Portworx
-//! runs, its duration parser and its generator. Keys and tokens go through files and stdin.
-#![allow(dead_code)] // each test file uses a different part of this module
+//! openstorage's own token code, through `pxtoken-peer` (the Go program in
+//! tests/openstorage-peer): the verifier Portworx runs, its duration parser and its generator.
+//! Keys and tokens go through files and stdin.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,11 +9,13 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// The built checker (tests/peers/build.sh builds it once and caches it).
+use super::portworx::PortworxInstall;
+
+/// The built checker (tests/openstorage-peer/build.sh builds it once and caches it).
 pub fn peer_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/build.sh");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openstorage-peer/build.sh");
         let out = Command::new("bash")
             .arg(&script)
             .stdin(Stdio::null())
@@ -21,7 +23,7 @@ pub fn peer_binary() -> &'static Path {
             .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
         assert!(
             out.status.success(),
-            "no openstorage peer checker: tests/peers/build.sh failed:\n{}",
+            "no openstorage peer checker: tests/openstorage-peer/build.sh failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
         PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
@@ -75,6 +77,13 @@ pub fn verify(token: &str, issuer: &str, key: PeerKey<'_>) -> Result<Value, Stri
     } else {
         Err(run.stderr)
     }
+}
+
+/// Verifies `token` (surrounding whitespace trimmed) as Portworx does with `px`'s shared secret
+/// and issuer, and returns its claims; panics with openstorage's reason if it is rejected.
+pub fn verify_for(token: &str, px: &PortworxInstall) -> Value {
+    verify(token.trim(), &px.issuer, PeerKey::SharedSecret(px.shared_secret.as_bytes()))
+        .unwrap_or_else(|why| panic!("openstorage rejected the token: {why}"))
 }
 
 /// openstorage's `ParseToDuration` on each input: `Some(nanoseconds)` or `None` when refused.

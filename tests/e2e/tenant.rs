@@ -1,12 +1,9 @@
 //! `kubectl pxtoken tenant`: one command onboards a tenant, for every Portworx install style,
 //! and every token it stores is accepted by openstorage's own verifier.
 
-mod peer;
-mod support;
-
-use peer::PeerKey;
+use crate::support::openstorage::{self, PeerKey};
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 const YEAR: i64 = 365 * 86_400;
 
@@ -17,7 +14,7 @@ fn now() -> i64 {
 /// The token stored in `namespace/px-k8s-user`, checked by openstorage's verifier for `px`.
 fn stored_token_claims(namespace: &str, px: &PortworxInstall) -> (String, Value) {
     let token = secret_data(namespace, "px-k8s-user")["auth-token"].clone();
-    let claims = peer::verify(&token, &px.issuer, PeerKey::SharedSecret(px.shared_secret.as_bytes()))
+    let claims = openstorage::verify(&token, &px.issuer, PeerKey::SharedSecret(px.shared_secret.as_bytes()))
         .unwrap_or_else(|why| panic!("openstorage rejected the stored token: {why}"));
     (token, claims)
 }
@@ -49,11 +46,12 @@ fn daemonset_install_in_kube_system_is_found_without_flags() {
     // The documented install: kube-system/pxkeys and a DaemonSet with -jwt_issuer. The user is a
     // storage admin with rights in kube-system and the tenant's namespace only, as is common.
     let tenant = TestNamespace::new("team-ds");
-    let px = install_daemonset_style("kube-system", &random_secret(), "portworx.com");
+    let kube_system = KubeSystem::borrow();
+    let px = install_daemonset_style(&kube_system, &random_secret(), "portworx.com");
     let user = cluster().new_user("storage-admin");
     grant(
         &user,
-        "kube-system",
+        &kube_system,
         &["get", "list"],
         &["secrets", "daemonsets.apps", "storageclusters.core.libopenstorage.org"],
     );
@@ -220,7 +218,8 @@ fn rsa_and_ecdsa_keys_sign_tokens_portworx_accepts() {
         let public_pem = std::fs::read_to_string(data.join(public)).unwrap();
         let key =
             if alg == "RS256" { PeerKey::RsaPublicPem(&public_pem) } else { PeerKey::EcdsaPublicPem(&public_pem) };
-        let claims = peer::verify(token, "keys.io", key).unwrap_or_else(|why| panic!("{private}: rejected: {why}"));
+        let claims =
+            openstorage::verify(token, "keys.io", key).unwrap_or_else(|why| panic!("{private}: rejected: {why}"));
         assert_eq!(claims["alg"], alg);
         assert_eq!(claims["roles"], serde_json::json!(["system.user"]));
     }
@@ -286,7 +285,7 @@ fn create_namespace_and_custom_secret_name() {
         .args(["--secret-name", "px-user-token", "--secret-key", "token"])
         .succeeds();
     let token = &secret_data(&tenant, "px-user-token")["token"];
-    peer::verify(token, &px.issuer, PeerKey::SharedSecret(px.shared_secret.as_bytes())).unwrap();
+    openstorage::verify(token, &px.issuer, PeerKey::SharedSecret(px.shared_secret.as_bytes())).unwrap();
 }
 
 #[test]

@@ -1,0 +1,18 @@
+//! The end-to-end tests: `kubectl pxtoken` as users run it, through the real kubectl, against a
+//! real kube-apiserver (tests/cluster), with tokens checked by openstorage's own code. One test
+//! binary, a module per command or concern; the harness is in `support`.
+//!
+//! `cargo test --test e2e` starts a control plane for the run, or reuses the one named by
+//! `PXTOKEN_TEST_KUBECONFIG`. Every test stands alone: it passes alone, in any order, and
+//! alongside the others (see `support`).
+
+mod support;
+
+mod admin;
+mod bad_input;
+mod completion;
+mod duration_differential;
+mod generate;
+mod krew;
+mod smoke;
+mod tenant;

@@ -1,0 +1,197 @@
+//! Running `kubectl` and `kubectl pxtoken` as a user, and reading what they did: the exit
+//! code and output of a command ([`Run`]), and objects as admin sees them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::cluster::cluster;
+
+/// How long one kubectl or plugin invocation may take before the test fails.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// `kubectl pxtoken …` as `user`: the real kubectl finds the built plugin on PATH, with
+/// `KUBECONFIG` = the user's kubeconfig and an empty `HOME`. Add the subcommand and flags.
+pub fn pxtoken(user: &str) -> Command {
+    let mut cmd = kubectl(user);
+    cmd.arg("pxtoken");
+    cmd
+}
+
+/// Plain `kubectl …` as `user`, in the same environment as [`pxtoken`]; the plugin's cache
+/// directory is the test's own.
+pub fn kubectl(user: &str) -> Command {
+    cluster().command(user)
+}
+
+/// What a finished command did.
+#[derive(Debug)]
+pub struct Run {
+    /// The command line, for messages.
+    pub command: String,
+    /// The exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Its stdout; panics (showing the command, exit code, stdout and stderr) unless it exited 0.
+    pub fn success(self) -> String {
+        assert_eq!(self.code, Some(0), "expected success:\n{self}");
+        self.stdout
+    }
+
+    /// Ok(stdout) if it exited 0, else `Err(why(self))`: for the harness, which reports rather
+    /// than panics while the control plane is set up.
+    pub fn success_or_else(self, why: impl FnOnce(&Run) -> String) -> Result<String, String> {
+        if self.code == Some(0) { Ok(self.stdout) } else { Err(why(&self)) }
+    }
+
+    /// Itself; panics (showing everything) if it exited 0.
+    pub fn failure(self) -> Run {
+        assert_ne!(self.code, Some(0), "expected failure:\n{self}");
+        self
+    }
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "$ {}", self.command)?;
+        writeln!(f, "exit code: {:?}", self.code)?;
+        writeln!(f, "--- stdout ---\n{}", self.stdout)?;
+        write!(f, "--- stderr ---\n{}", self.stderr)
+    }
+}
+
+/// Running a [`Command`] to the end, with a timeout, in a way that reads well in tests.
+pub trait CommandExt {
+    /// Runs with empty stdin and returns what happened; never panics on a non-zero exit.
+    fn run(&mut self) -> Run;
+    /// Runs with `input` on stdin.
+    fn run_with_input(&mut self, input: &str) -> Run;
+    /// Runs; returns stdout, or panics with everything unless it exited 0.
+    fn succeeds(&mut self) -> String {
+        self.run().success()
+    }
+    /// Runs; returns the [`Run`], or panics with everything if it exited 0.
+    fn fails(&mut self) -> Run {
+        self.run().failure()
+    }
+}
+
+impl CommandExt for Command {
+    fn run(&mut self) -> Run {
+        run_command(self, None)
+    }
+    fn run_with_input(&mut self, input: &str) -> Run {
+        run_command(self, Some(input))
+    }
+}
+
+fn command_line(cmd: &Command) -> String {
+    let mut line = Path::new(cmd.get_program()).file_name().unwrap_or(cmd.get_program()).to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
+}
+
+fn run_command(cmd: &mut Command, input: Option<&str>) -> Run {
+    let command = command_line(cmd);
+    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {command}: {e}"));
+    let pipe = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let stdout = pipe(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = pipe(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        let input = input.to_owned();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes()); // dropping stdin closes it
+        });
+    }
+    let deadline = Instant::now() + COMMAND_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for a child process") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let run = Run {
+        command,
+        code: status.and_then(|s| s.code()),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    assert!(status.is_some(), "timed out after {COMMAND_TIMEOUT:?} and was killed:\n{run}");
+    run
+}
+
+/// `kubectl apply -f -` as admin; `manifest` is YAML or JSON (one object, a List, or several
+/// `---`-separated YAML documents). Panics unless it succeeds.
+pub fn apply_yaml(manifest: &str) {
+    kubectl("admin").args(["apply", "-f", "-"]).run_with_input(manifest).success();
+}
+
+/// An object as admin sees it (`kubectl get RESOURCE NAME -o json`), or `None` if it does not
+/// exist. `namespace` is `None` for cluster-scoped resources.
+pub fn get_json(resource: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+    let mut cmd = kubectl("admin");
+    cmd.args(["get", resource, name, "--ignore-not-found", "-o", "json"]);
+    if let Some(ns) = namespace {
+        cmd.args(["-n", ns]);
+    }
+    let out = cmd.succeeds();
+    if out.trim().is_empty() {
+        None
+    } else {
+        Some(serde_json::from_str(&out).expect("kubectl get -o json printed JSON"))
+    }
+}
+
+/// The decoded `data` of Secret `namespace/name`; panics if there is no such Secret.
+pub fn secret_data(namespace: &str, name: &str) -> BTreeMap<String, String> {
+    let secret = get_json("secret", Some(namespace), name).unwrap_or_else(|| panic!("no Secret {namespace}/{name}"));
+    let mut data = BTreeMap::new();
+    if let Some(map) = secret["data"].as_object() {
+        for (key, value) in map {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value.as_str().unwrap_or_default())
+                .expect("Secret data is base64");
+            data.insert(key.clone(), String::from_utf8(bytes).expect("Secret data is UTF-8"));
+        }
+    }
+    data
+}
+
+/// Whether Secret `namespace/name` exists.
+pub fn secret_exists(namespace: &str, name: &str) -> bool {
+    get_json("secret", Some(namespace), name).is_some()
+}
+
+/// [`apply_yaml`] for a manifest built with `json!`.
+pub fn apply_json(value: &Value) {
+    apply_yaml(&value.to_string());
+}
