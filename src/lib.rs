@@ -2,21 +2,28 @@
 //!
 //! The binary (`kubectl-pxtoken`) is a thin layer over these modules:
 //! - [`duration`]: pxctl's token-duration grammar and kubectl's `--request-timeout`;
+//! - [`names`]: Kubernetes' rules for namespaces, Secret names and keys, checked locally;
 //! - [`claims`]: the claim set openstorage writes and pxctl's `--auth-config` YAML;
 //! - [`signing`]: HS256/RS256/ES256 signing with keys held in secret boxes;
 //! - [`message`]: error text on one line;
 //! - [`connection`]: a client from kubectl's global flags, and API errors worded for people;
 //! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet);
 //! - [`discovery_cache`]: where discovery found things (never the key), for a few minutes;
-//! - [`token_secret`]: the labelled, annotated Secret a token is stored in;
-//! - [`tenant`]: onboarding one tenant end to end.
+//! - [`token_secret`]: the labelled, annotated Secret a token is stored in, and the one flow
+//!   that stores it;
+//! - [`tenant`]: onboarding one tenant end to end, and many at once;
+//! - [`admin`]: the storage administrator's token.
 
+pub mod admin;
 pub mod claims;
 pub mod connection;
 pub mod discovery;
 pub mod discovery_cache;
 pub mod duration;
+#[cfg(test)]
+pub(crate) mod fake_api;
 pub mod message;
+pub mod names;
 pub mod signing;
 pub mod tenant;
 pub mod token_secret;

@@ -1,15 +1,42 @@
-//! Flags shared by every command: kubectl's global flags and the key/issuer overrides.
+//! Flags shared by every command: kubectl's global flags and the key/issuer overrides, and the
+//! local checks of flag values (a refused value is a usage error: exit 2, no request).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use pxtoken::claims::Identity;
 use pxtoken::connection::{Connection, ConnectionOptions};
-use pxtoken::discovery::{KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef};
+use pxtoken::discovery::{KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef, SigningSetup, discover_signing_key};
 use pxtoken::discovery_cache::DiscoveryCache;
 use pxtoken::duration::{TokenDuration, parse_request_timeout};
-use pxtoken::token_secret::DryRun;
+use pxtoken::names::NameKind;
+use pxtoken::token_secret::{DryRun, StoreOptions};
 use secrecy::SecretString;
+
+/// A flag value refused before anything ran: exit 2, like clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Refuses `value` of `flag` unless Kubernetes would take it as a `kind`, in kubectl's words:
+/// `invalid --secret-name "": a lowercase RFC 1123 subdomain must consist of …`.
+pub fn check_name(flag: &str, kind: NameKind, value: &str) -> Result<(), UsageError> {
+    match kind.problem(value) {
+        None => Ok(()),
+        Some(problem) => Err(UsageError(format!("invalid {flag} {value:?}: {problem}"))),
+    }
+}
+
+/// Refuses an empty value of `flag` (`--name ''` would issue a token without a name).
+pub fn check_not_empty(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
+    match value {
+        Some(value) if value.trim().is_empty() => {
+            Err(UsageError(format!("invalid {flag} {value:?}: must not be empty")))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// kubectl's global flags, with kubectl's names and meanings.
 #[derive(Debug, Args, Clone)]
@@ -53,13 +80,21 @@ fn parse_request_timeout_arg(input: &str) -> Result<OptionalDuration, String> {
 }
 
 impl GlobalArgs {
+    /// `-n` by Kubernetes' rules; `-n ''` means no namespace given, as in kubectl.
+    pub fn validate(&self) -> Result<(), UsageError> {
+        match self.namespace.as_deref() {
+            Some(namespace) if !namespace.is_empty() => check_name("--namespace", NameKind::Namespace, namespace),
+            _ => Ok(()),
+        }
+    }
+
     pub fn connection_options(&self) -> ConnectionOptions {
         ConnectionOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
             cluster: self.cluster.clone(),
             user: self.user.clone(),
-            namespace: self.namespace.clone(),
+            namespace: self.namespace.clone().filter(|n| !n.is_empty()),
             impersonate: self.impersonate.clone(),
             impersonate_groups: self.impersonate_groups.clone(),
             request_timeout: self.request_timeout.0,
@@ -97,8 +132,34 @@ impl GlobalArgs {
     }
 
     /// Connects, bounded by `--request-timeout` (kube-rs loads exec credentials here too).
+    /// Builds a client; sends no request.
     pub async fn connect(&self) -> anyhow::Result<Connection> {
         Ok(self.connection_options().connect().await?)
+    }
+
+    /// Connects unless the cluster is not needed: a key and an issuer both given locally, as
+    /// pxctl needs no cluster, and nothing to store in one.
+    pub async fn connect_unless_offline(
+        &self,
+        overrides: &KeyOverrides,
+        stores: bool,
+    ) -> anyhow::Result<Option<Connection>> {
+        if !stores && overrides.has_local_key() && overrides.issuer.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(self.connect().await?))
+    }
+
+    /// The key and issuer: the overrides, else the cluster's Portworx install (remembered in
+    /// the discovery cache).
+    pub async fn signing_setup(
+        &self,
+        key: &KeyArgs,
+        overrides: &KeyOverrides,
+        conn: Option<&Connection>,
+    ) -> anyhow::Result<SigningSetup> {
+        let cache = conn.and_then(|conn| self.discovery_cache(conn, key));
+        Ok(discover_signing_key(conn, overrides, cache.as_ref()).await?)
     }
 }
 
@@ -132,6 +193,22 @@ pub struct KeyArgs {
 }
 
 impl KeyArgs {
+    /// Names in `--px-namespace` and `--shared-secret-ref` by Kubernetes' rules; no empty issuer.
+    pub fn validate(&self) -> Result<(), UsageError> {
+        if let Some(namespace) = &self.px_namespace {
+            check_name("--px-namespace", NameKind::Namespace, namespace)?;
+        }
+        if let Some(reference) = &self.shared_secret_ref {
+            let flag = "--shared-secret-ref";
+            if let Some(namespace) = &reference.namespace {
+                check_name(flag, NameKind::Namespace, namespace)?;
+            }
+            check_name(flag, NameKind::SecretName, &reference.name)?;
+            check_name(flag, NameKind::SecretKey, &reference.key)?;
+        }
+        check_not_empty("--issuer", self.issuer.as_deref())
+    }
+
     /// The overrides, with the env var read once; warns when the secret sits in argv.
     pub fn overrides(&self) -> KeyOverrides {
         if self.shared_secret.is_some() {
@@ -190,6 +267,30 @@ impl From<DryRunArg> for DryRun {
     }
 }
 
+/// How a token Secret is written: takeover and dry run (tenant, admin `--save-secret`).
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// Take over an existing Secret that kubectl-pxtoken did not create
+    #[arg(long, help_heading = "Secret")]
+    pub overwrite: bool,
+    /// Print what would be written (client) or have the server check it (server); write nothing
+    #[arg(long, value_enum, value_name = "STRATEGY", default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client", help_heading = "Secret")]
+    pub dry_run: DryRunArg,
+}
+
+impl StoreArgs {
+    pub fn options(&self, create_namespace: bool) -> StoreOptions {
+        StoreOptions { overwrite: self.overwrite, create_namespace, dry_run: self.dry_run.into() }
+    }
+}
+
+/// Refuses an empty `--name`, `--email` or `--sub` (a token without one is refused by Portworx).
+pub fn check_identity_flags(identity: &Identity) -> Result<(), UsageError> {
+    check_not_empty("--name", identity.name.as_deref())?;
+    check_not_empty("--email", identity.email.as_deref())?;
+    check_not_empty("--sub", identity.sub.as_deref())
+}
+
 /// kubectl's `-o` for commands that write objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ObjectOutput {
@@ -198,10 +299,52 @@ pub enum ObjectOutput {
     Name,
 }
 
-/// Splits `--roles a,b --roles c` into one list; `None` when the flag was not given.
-pub fn list_flag(values: &[String]) -> Option<Vec<String>> {
+/// Splits `--roles a,b --roles c` into one list; `None` when the flag was not given. An empty
+/// value or item (`--roles ''`, `--roles a,,b`) is refused: Portworx reads `roles: []` as no
+/// rights at all, which is never what was meant.
+pub fn list_flag(flag: &str, values: &[String]) -> Result<Option<Vec<String>>, UsageError> {
     if values.is_empty() {
-        return None;
+        return Ok(None);
     }
-    Some(values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect())
+    let mut items = Vec::new();
+    for value in values {
+        for item in value.split(',').map(str::trim) {
+            if item.is_empty() {
+                let problem = if value.trim().is_empty() { "must not be empty" } else { "has an empty item" };
+                return Err(UsageError(format!("invalid {flag} {value:?}: {problem}")));
+            }
+            items.push(item.to_owned());
+        }
+    }
+    Ok(Some(items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_flags_split_and_refuse_empty_items() {
+        let values = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(list_flag("--roles", &[]).unwrap(), None);
+        assert_eq!(list_flag("--roles", &values(&["a, b", "c"])).unwrap(), Some(values(&["a", "b", "c"])));
+        let err = list_flag("--roles", &values(&[""])).unwrap_err().to_string();
+        assert_eq!(err, r#"invalid --roles "": must not be empty"#);
+        let err = list_flag("--groups", &values(&["a", "a,,b"])).unwrap_err().to_string();
+        assert_eq!(err, r#"invalid --groups "a,,b": has an empty item"#);
+        assert!(list_flag("--roles", &values(&["a,"])).is_err());
+        assert!(list_flag("--roles", &values(&[" "])).is_err());
+    }
+
+    #[test]
+    fn names_are_refused_naming_the_flag() {
+        let err = check_name("--secret-name", NameKind::SecretName, "").unwrap_err().to_string();
+        assert!(
+            err.starts_with(r#"invalid --secret-name "": a lowercase RFC 1123 subdomain must consist of"#),
+            "{err}"
+        );
+        assert!(check_name("--secret-key", NameKind::SecretKey, "auth-token").is_ok());
+        assert!(check_not_empty("--name", Some(" ")).is_err());
+        assert!(check_not_empty("--name", None).is_ok());
+    }
 }

@@ -2,14 +2,15 @@
 
 mod cli;
 mod commands;
+mod hints;
 mod output;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, UsageError};
 use crate::commands::{admin, completion, generate, man, tenant};
 
 /// Version and the commit it was built from.
@@ -21,15 +22,16 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT
     bin_name = "kubectl pxtoken",
     version = VERSION,
     about = "Issue Portworx authorization tokens and keep them healthy",
-    after_help = "Examples:\n  kubectl pxtoken tenant team-a\n  kubectl pxtoken admin --output admin.jwt\n  kubectl pxtoken generate --auth-config tenant.yaml --issuer portworx.com --shared-secret-file secret.txt",
+    after_help = "Examples:\n  kubectl pxtoken tenant team-a\n  kubectl pxtoken admin --token-file admin.jwt\n  kubectl pxtoken generate --auth-config tenant.yaml --issuer portworx.com --shared-secret-file secret.txt",
     propagate_version = true,
     max_term_width = 100
 )]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
+    /// None: show the help, as kubectl does for a bare command group.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +107,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let Some(command) = cli.command else {
+        return match Cli::command().print_long_help() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    };
     init_logging(cli.global.verbosity);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -115,7 +123,7 @@ fn main() -> ExitCode {
     };
     let global = cli.global;
     let result = runtime.block_on(async move {
-        match cli.command {
+        match command {
             Command::Tenant(args) => tenant::exec(args, &global).await,
             Command::Admin(args) => admin::exec(args, &global).await,
             Command::Generate(args) => generate::exec(args, &global).await,
@@ -125,8 +133,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", pxtoken::message::one_line(err.as_ref()));
-            ExitCode::FAILURE
+            let hint = hints::hint_for(&err).unwrap_or_default();
+            eprintln!("error: {}{hint}", pxtoken::message::one_line(err.as_ref()));
+            if err.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
 }

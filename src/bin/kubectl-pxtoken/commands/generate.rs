@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use pxtoken::claims::{TokenClaims, Validity, read_auth_config};
-use pxtoken::discovery::discover_signing_key;
 use pxtoken::duration::TokenDuration;
 use secrecy::ExposeSecret;
 
@@ -40,13 +39,13 @@ pub struct GenerateArgs {
 }
 
 pub async fn exec(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    // options → complete → validate → run, in a few lines: pxctl's flags leave little to check.
+    global.validate()?;
+    args.key.validate()?;
     let identity = read_auth_config(&args.auth_config)?;
     let overrides = args.key.overrides();
-    // pxctl needs no cluster; neither do we when key and issuer are both given.
-    let conn =
-        if overrides.has_local_key() && overrides.issuer.is_some() { None } else { Some(global.connect().await?) };
-    let cache = conn.as_ref().and_then(|conn| global.discovery_cache(conn, &args.key));
-    let setup = discover_signing_key(conn.as_ref(), &overrides, cache.as_ref()).await?;
+    let conn = global.connect_unless_offline(&overrides, false).await?;
+    let setup = global.signing_setup(&args.key, &overrides, conn.as_ref()).await?;
     let validity = Validity::from_now(args.token_duration.as_duration(), args.validity.clock_skew());
     let claims = TokenClaims::new(&setup.issuer, identity, validity)?;
     let token = setup.key.sign(&claims)?;
