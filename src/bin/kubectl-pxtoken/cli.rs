@@ -10,7 +10,7 @@ use pxtoken::connection::{Connection, ConnectionOptions};
 use pxtoken::discovery::{KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef, SigningSetup, discover_signing_key};
 use pxtoken::discovery_cache::DiscoveryCache;
 use pxtoken::duration::{TokenDuration, parse_request_timeout};
-use pxtoken::names::NameKind;
+use pxtoken::names::{InvalidName, NameKind};
 use pxtoken::token_secret::{DryRun, StoreOptions};
 use secrecy::SecretString;
 
@@ -26,6 +26,17 @@ pub fn check_name(flag: &str, kind: NameKind, value: &str) -> Result<(), UsageEr
         None => Ok(()),
         Some(problem) => Err(UsageError(format!("invalid {flag} {value:?}: {problem}"))),
     }
+}
+
+/// Refuses `value` of `flag` unless its `part` (a namespace, name or key inside it) is a valid
+/// `kind`: `invalid --save-secret "Bad/x": namespace "Bad": a lowercase RFC 1123 label …`.
+pub fn check_part(flag: &str, value: &str, kind: NameKind, part: &str) -> Result<(), UsageError> {
+    kind.check(part).map_err(|err| invalid_part(flag, value, &err))
+}
+
+/// The usage error for `value` of `flag` whose part `err` is invalid.
+pub fn invalid_part(flag: &str, value: &str, err: &InvalidName) -> UsageError {
+    UsageError(format!("invalid {flag} {value:?}: {} {:?}: {}", err.kind, err.value, err.problem))
 }
 
 /// Refuses an empty value of `flag` (`--name ''` would issue a token without a name).
@@ -199,12 +210,12 @@ impl KeyArgs {
             check_name("--px-namespace", NameKind::Namespace, namespace)?;
         }
         if let Some(reference) = &self.shared_secret_ref {
-            let flag = "--shared-secret-ref";
+            let (flag, value) = ("--shared-secret-ref", &reference.to_string());
             if let Some(namespace) = &reference.namespace {
-                check_name(flag, NameKind::Namespace, namespace)?;
+                check_part(flag, value, NameKind::Namespace, namespace)?;
             }
-            check_name(flag, NameKind::SecretName, &reference.name)?;
-            check_name(flag, NameKind::SecretKey, &reference.key)?;
+            check_part(flag, value, NameKind::SecretName, &reference.name)?;
+            check_part(flag, value, NameKind::SecretKey, &reference.key)?;
         }
         check_not_empty("--issuer", self.issuer.as_deref())
     }
@@ -297,6 +308,17 @@ pub enum ObjectOutput {
     Yaml,
     Json,
     Name,
+}
+
+impl ObjectOutput {
+    /// The format as typed: `yaml`, `json` or `name`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectOutput::Yaml => "yaml",
+            ObjectOutput::Json => "json",
+            ObjectOutput::Name => "name",
+        }
+    }
 }
 
 /// Splits `--roles a,b --roles c` into one list; `None` when the flag was not given. An empty

@@ -108,7 +108,7 @@ fn main() -> ExitCode {
         }
     };
     let Some(command) = cli.command else {
-        return match Cli::command().print_long_help() {
+        return match Cli::command().print_help() {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::FAILURE,
         };

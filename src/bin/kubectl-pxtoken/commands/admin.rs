@@ -9,10 +9,11 @@ use pxtoken::claims::Identity;
 use pxtoken::connection::Connection;
 use pxtoken::discovery::SigningSetup;
 use pxtoken::duration::TokenDuration;
-use pxtoken::token_secret::{DEFAULT_SECRET_KEY, NamespacedName, StoreOptions, TargetParseError};
+use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DryRun, NamespacedName, StoreOptions, TargetParseError};
 
 use crate::cli::{
-    GlobalArgs, KeyArgs, ObjectOutput, StoreArgs, UsageError, ValidityArgs, check_identity_flags, token_duration,
+    GlobalArgs, KeyArgs, ObjectOutput, StoreArgs, UsageError, ValidityArgs, check_identity_flags, invalid_part,
+    token_duration,
 };
 use crate::output::{self, TokenDestination};
 
@@ -102,13 +103,20 @@ impl AdminOptions {
         Ok(AdminOptions { request, save_secret, store: args.store.options(false), to })
     }
 
-    /// No empty claim; the Secret flags only with a Secret to write.
+    /// No empty claim; the Secret's flags only with a Secret to write.
     fn validate(&self) -> Result<(), UsageError> {
         check_identity_flags(&self.request.identity)?;
-        if self.save_secret.is_none() && (self.to.format.is_some() || self.store != StoreOptions::default()) {
-            return Err(UsageError("-o FORMAT, --overwrite and --dry-run apply to --save-secret".into()));
+        if self.save_secret.is_some() {
+            return Ok(());
         }
-        Ok(())
+        let needs_secret =
+            |flag: &str| Err(UsageError(format!("{flag} applies to the Secret of --save-secret, and none was given")));
+        match (self.to.format, self.store.overwrite, self.store.dry_run) {
+            (Some(format), _, _) => needs_secret(&format!("-o {}", format.name())),
+            (_, true, _) => needs_secret("--overwrite"),
+            (_, _, DryRun::Client | DryRun::Server) => needs_secret("--dry-run"),
+            _ => Ok(()),
+        }
     }
 
     /// Stores into `--save-secret`, in the connection's namespace unless it names one.
@@ -126,9 +134,7 @@ impl AdminOptions {
 fn parse_save_secret(value: &str) -> Result<NamespacedName, UsageError> {
     value.parse().map_err(|err| match err {
         TargetParseError::Shape(_) => UsageError(format!("invalid --save-secret {value:?}: expected [NAMESPACE/]NAME")),
-        TargetParseError::Name(err) => {
-            UsageError(format!("invalid --save-secret {value:?}: {} {:?}: {}", err.kind, err.value, err.problem))
-        }
+        TargetParseError::Name(err) => invalid_part("--save-secret", value, &err),
     })
 }
 
