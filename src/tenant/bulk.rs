@@ -14,6 +14,18 @@ pub struct BulkSummary {
     pub failed: usize,
 }
 
+/// Some tenants of a bulk run failed (each was reported as it failed); the others were onboarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{} of {} tenants failed (see above)", .0.failed, .0.total)]
+pub struct BulkFailed(pub BulkSummary);
+
+impl BulkSummary {
+    /// `Err` when any tenant failed: a partly failed run is a failed command (exit 1).
+    pub fn into_result(self) -> Result<BulkSummary, BulkFailed> {
+        if self.failed > 0 { Err(BulkFailed(self)) } else { Ok(self) }
+    }
+}
+
 /// Onboards every request, at most `concurrency` at a time, handing each result to `on_result`
 /// as it completes (in completion order). An error from `on_result` (say, stdout closed) stops
 /// launching new work and is returned once the writes in flight are done.
@@ -62,6 +74,8 @@ mod tests {
             (summary, seen)
         });
         assert_eq!(summary, BulkSummary { total: 2, failed: 2 });
+        assert_eq!(summary.into_result().unwrap_err().to_string(), "2 of 2 tenants failed (see above)");
+        assert!(BulkSummary { total: 2, failed: 0 }.into_result().is_ok());
         assert_eq!(seen.len(), 2);
     }
 

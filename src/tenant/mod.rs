@@ -15,7 +15,7 @@ use crate::discovery::SigningSetup;
 use crate::signing::SigningError;
 use crate::token_secret::{self, SecretTarget, SecretWriteError, StoreOptions, TokenRecord, WriteOutcome};
 
-pub use bulk::{BulkSummary, onboard_many};
+pub use bulk::{BulkFailed, BulkSummary, onboard_many};
 pub use list::{TenantEntry, TenantListError, read_tenant_list};
 
 /// What the user asked for, after flags and the auth-config file were read.

@@ -1,53 +1,19 @@
-//! Flags shared by every command: kubectl's global flags and the key/issuer overrides, and the
-//! local checks of flag values (a refused value is a usage error: exit 2, no request).
+//! Flags shared by commands: kubectl's global flags, the key/issuer overrides, the token's
+//! lifetime, and the Secret a token goes to. Their values are checked with [`crate::checks`].
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use pxtoken::claims::Identity;
 use pxtoken::connection::{Connection, ConnectionOptions};
 use pxtoken::discovery::{KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef, SigningSetup, discover_signing_key};
 use pxtoken::discovery_cache::DiscoveryCache;
 use pxtoken::duration::{TokenDuration, parse_request_timeout};
-use pxtoken::names::{InvalidName, NameKind};
-use pxtoken::token_secret::{DryRun, StoreOptions};
+use pxtoken::names::NameKind;
+use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, DryRun, SecretTarget, StoreOptions};
 use secrecy::SecretString;
 
-/// A flag value refused before anything ran: exit 2, like clap's own usage errors.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// Refuses `value` of `flag` unless Kubernetes would take it as a `kind`, in kubectl's words:
-/// `invalid --secret-name "": a lowercase RFC 1123 subdomain must consist of …`.
-pub fn check_name(flag: &str, kind: NameKind, value: &str) -> Result<(), UsageError> {
-    match kind.problem(value) {
-        None => Ok(()),
-        Some(problem) => Err(UsageError(format!("invalid {flag} {value:?}: {problem}"))),
-    }
-}
-
-/// Refuses `value` of `flag` unless its `part` (a namespace, name or key inside it) is a valid
-/// `kind`: `invalid --save-secret "Bad/x": namespace "Bad": a lowercase RFC 1123 label …`.
-pub fn check_part(flag: &str, value: &str, kind: NameKind, part: &str) -> Result<(), UsageError> {
-    kind.check(part).map_err(|err| invalid_part(flag, value, &err))
-}
-
-/// The usage error for `value` of `flag` whose part `err` is invalid.
-pub fn invalid_part(flag: &str, value: &str, err: &InvalidName) -> UsageError {
-    UsageError(format!("invalid {flag} {value:?}: {} {:?}: {}", err.kind, err.value, err.problem))
-}
-
-/// Refuses an empty value of `flag` (`--name ''` would issue a token without a name).
-pub fn check_not_empty(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
-    match value {
-        Some(value) if value.trim().is_empty() => {
-            Err(UsageError(format!("invalid {flag} {value:?}: must not be empty")))
-        }
-        _ => Ok(()),
-    }
-}
+use crate::checks::{UsageError, check_name, check_not_empty, check_part};
 
 /// kubectl's global flags, with kubectl's names and meanings.
 #[derive(Debug, Args, Clone)]
@@ -91,12 +57,14 @@ fn parse_request_timeout_arg(input: &str) -> Result<OptionalDuration, String> {
 }
 
 impl GlobalArgs {
-    /// `-n` by Kubernetes' rules; `-n ''` means no namespace given, as in kubectl.
-    pub fn validate(&self) -> Result<(), UsageError> {
+    /// `-n` by Kubernetes' rules (`-n ''` means no namespace given, as in kubectl), and the
+    /// key flags every signing command has.
+    pub fn validate(&self, key: &KeyArgs) -> Result<(), UsageError> {
         match self.namespace.as_deref() {
-            Some(namespace) if !namespace.is_empty() => check_name("--namespace", NameKind::Namespace, namespace),
-            _ => Ok(()),
+            Some(namespace) if !namespace.is_empty() => check_name("--namespace", NameKind::Namespace, namespace)?,
+            _ => {}
         }
+        key.validate()
     }
 
     pub fn connection_options(&self) -> ConnectionOptions {
@@ -241,15 +209,26 @@ impl KeyArgs {
     }
 }
 
-/// Lifetime and clock-skew flags of the commands that issue tokens.
+/// Lifetime and clock-skew flags of the commands that issue tokens. The lifetime defaults to
+/// `1y` (the documented workflow's); `generate` sets pxctl's `1d` with [`GENERATE_DURATION`].
 #[derive(Debug, Args, Clone)]
 pub struct ValidityArgs {
+    /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
+    #[arg(long, default_value = "1y", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
+    pub token_duration: TokenDuration,
     /// How far to backdate iat against node clock skew, e.g. 10m, 30s, 0
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_request_timeout_arg, help_heading = "Token")]
     pub clock_skew: OptionalDuration,
 }
 
+/// `generate`'s default lifetime: pxctl's.
+pub const GENERATE_DURATION: &str = "1d";
+
 impl ValidityArgs {
+    pub fn lifetime(&self) -> Duration {
+        self.token_duration.as_duration()
+    }
+
     pub fn clock_skew(&self) -> Duration {
         self.clock_skew.0.unwrap_or_default()
     }
@@ -278,6 +257,30 @@ impl From<DryRunArg> for DryRun {
     }
 }
 
+/// Which Secret and key hold a tenant's token (tenant; later inspect, storageclass).
+#[derive(Debug, Args, Clone)]
+pub struct SecretNameArgs {
+    /// Name of the Secret that holds the token
+    #[arg(long, default_value = DEFAULT_SECRET_NAME, value_name = "NAME", help_heading = "Secret")]
+    pub secret_name: String,
+    /// Key of the token in the Secret
+    #[arg(long, default_value = DEFAULT_SECRET_KEY, value_name = "KEY", help_heading = "Secret")]
+    pub secret_key: String,
+}
+
+impl SecretNameArgs {
+    /// Name and key by Kubernetes' rules.
+    pub fn validate(&self) -> Result<(), UsageError> {
+        check_name("--secret-name", NameKind::SecretName, &self.secret_name)?;
+        check_name("--secret-key", NameKind::SecretKey, &self.secret_key)
+    }
+
+    /// The target in `namespace`.
+    pub fn target(&self, namespace: &str) -> SecretTarget {
+        SecretTarget { namespace: namespace.to_owned(), name: self.secret_name.clone(), key: self.secret_key.clone() }
+    }
+}
+
 /// How a token Secret is written: takeover and dry run (tenant, admin `--save-secret`).
 #[derive(Debug, Args, Clone)]
 pub struct StoreArgs {
@@ -293,13 +296,6 @@ impl StoreArgs {
     pub fn options(&self, create_namespace: bool) -> StoreOptions {
         StoreOptions { overwrite: self.overwrite, create_namespace, dry_run: self.dry_run.into() }
     }
-}
-
-/// Refuses an empty `--name`, `--email` or `--sub` (a token without one is refused by Portworx).
-pub fn check_identity_flags(identity: &Identity) -> Result<(), UsageError> {
-    check_not_empty("--name", identity.name.as_deref())?;
-    check_not_empty("--email", identity.email.as_deref())?;
-    check_not_empty("--sub", identity.sub.as_deref())
 }
 
 /// kubectl's `-o` for commands that write objects.
@@ -318,55 +314,5 @@ impl ObjectOutput {
             ObjectOutput::Json => "json",
             ObjectOutput::Name => "name",
         }
-    }
-}
-
-/// Splits `--roles a,b --roles c` into one list; `None` when the flag was not given. An empty
-/// value or item (`--roles ''`, `--roles a,,b`) is refused: Portworx reads `roles: []` as no
-/// rights at all, which is never what was meant.
-pub fn list_flag(flag: &str, values: &[String]) -> Result<Option<Vec<String>>, UsageError> {
-    if values.is_empty() {
-        return Ok(None);
-    }
-    let mut items = Vec::new();
-    for value in values {
-        for item in value.split(',').map(str::trim) {
-            if item.is_empty() {
-                let problem = if value.trim().is_empty() { "must not be empty" } else { "has an empty item" };
-                return Err(UsageError(format!("invalid {flag} {value:?}: {problem}")));
-            }
-            items.push(item.to_owned());
-        }
-    }
-    Ok(Some(items))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn list_flags_split_and_refuse_empty_items() {
-        let values = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(list_flag("--roles", &[]).unwrap(), None);
-        assert_eq!(list_flag("--roles", &values(&["a, b", "c"])).unwrap(), Some(values(&["a", "b", "c"])));
-        let err = list_flag("--roles", &values(&[""])).unwrap_err().to_string();
-        assert_eq!(err, r#"invalid --roles "": must not be empty"#);
-        let err = list_flag("--groups", &values(&["a", "a,,b"])).unwrap_err().to_string();
-        assert_eq!(err, r#"invalid --groups "a,,b": has an empty item"#);
-        assert!(list_flag("--roles", &values(&["a,"])).is_err());
-        assert!(list_flag("--roles", &values(&[" "])).is_err());
-    }
-
-    #[test]
-    fn names_are_refused_naming_the_flag() {
-        let err = check_name("--secret-name", NameKind::SecretName, "").unwrap_err().to_string();
-        assert!(
-            err.starts_with(r#"invalid --secret-name "": a lowercase RFC 1123 subdomain must consist of"#),
-            "{err}"
-        );
-        assert!(check_name("--secret-key", NameKind::SecretKey, "auth-token").is_ok());
-        assert!(check_not_empty("--name", Some(" ")).is_err());
-        assert!(check_not_empty("--name", None).is_ok());
     }
 }

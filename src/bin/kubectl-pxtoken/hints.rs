@@ -13,7 +13,7 @@ use pxtoken::admin::AdminError;
 use pxtoken::claims::{AuthConfigError, ClaimsError};
 use pxtoken::connection::{ApiError, ConnectError};
 use pxtoken::discovery::DiscoveryError;
-use pxtoken::tenant::{TenantError, TenantListError};
+use pxtoken::tenant::{BulkFailed, TenantError, TenantListError};
 use pxtoken::token_secret::SecretWriteError;
 
 /// The hint for the first error in `err`'s chain that has one.
@@ -60,6 +60,9 @@ pub fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
             " (expected a YAML list of entries with namespace and optional name, email, sub, roles, groups, secretName)"
                 .into(),
         );
+    }
+    if err.is::<BulkFailed>() {
+        return Some("; fix them and run the same command again".into());
     }
     if let Some(AuthConfigError::Parse { .. }) = err.downcast_ref::<AuthConfigError>() {
         return Some(" (expected YAML with keys name, email, sub, roles, groups)".into());

@@ -1,5 +1,6 @@
 //! `kubectl pxtoken`: issue Portworx tokens and keep them healthy, with your own kubeconfig.
 
+mod checks;
 mod cli;
 mod commands;
 mod hints;
@@ -10,7 +11,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
 
-use crate::cli::{GlobalArgs, UsageError};
+use crate::checks::UsageError;
+use crate::cli::GlobalArgs;
 use crate::commands::{admin, completion, generate, man, tenant};
 
 /// Version and the commit it was built from.

@@ -8,13 +8,10 @@ use pxtoken::admin::{ADMIN_NAME, AdminRequest, issue_admin};
 use pxtoken::claims::Identity;
 use pxtoken::connection::Connection;
 use pxtoken::discovery::SigningSetup;
-use pxtoken::duration::TokenDuration;
 use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DryRun, NamespacedName, StoreOptions, TargetParseError};
 
-use crate::cli::{
-    GlobalArgs, KeyArgs, ObjectOutput, StoreArgs, UsageError, ValidityArgs, check_identity_flags, invalid_part,
-    token_duration,
-};
+use crate::checks::{UsageError, check_identity_flags, invalid_part};
+use crate::cli::{GlobalArgs, KeyArgs, ObjectOutput, StoreArgs, ValidityArgs};
 use crate::output::{self, TokenDestination};
 
 pub const ABOUT: &str = "Issue the storage administrator's token (system.admin, groups *)";
@@ -40,9 +37,6 @@ pub struct AdminArgs {
     /// Token subject [default: the email]
     #[arg(long, help_heading = "Token")]
     pub sub: Option<String>,
-    /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
-    #[arg(long, default_value = "1y", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
-    pub token_duration: TokenDuration,
     /// Write the token to this file (mode 0600) instead of stdout
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub token_file: Option<PathBuf>,
@@ -94,7 +88,7 @@ impl AdminOptions {
         };
         let request = AdminRequest {
             identity,
-            lifetime: args.token_duration.as_duration(),
+            lifetime: args.validity.lifetime(),
             clock_skew: args.validity.clock_skew(),
             store: None,
         };
@@ -139,8 +133,7 @@ fn parse_save_secret(value: &str) -> Result<NamespacedName, UsageError> {
 }
 
 pub async fn exec(args: AdminArgs, global: &GlobalArgs) -> anyhow::Result<()> {
-    global.validate()?;
-    args.key.validate()?;
+    global.validate(&args.key)?;
     let options = AdminOptions::complete(&args)?;
     options.validate()?;
     let overrides = args.key.overrides();

@@ -6,15 +6,11 @@ use clap::Args;
 use pxtoken::claims::{Identity, read_auth_config};
 use pxtoken::connection::Connection;
 use pxtoken::discovery::SigningSetup;
-use pxtoken::duration::TokenDuration;
 use pxtoken::names::NameKind;
 use pxtoken::tenant::{TenantEntry, TenantRequest, onboard_many, onboard_tenant, read_tenant_list};
-use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, SecretTarget};
 
-use crate::cli::{
-    GlobalArgs, KeyArgs, ObjectOutput, StoreArgs, ValidityArgs, check_identity_flags, check_name, list_flag,
-    token_duration,
-};
+use crate::checks::{UsageError, check_identity_flags, check_name, list_flag};
+use crate::cli::{GlobalArgs, KeyArgs, ObjectOutput, SecretNameArgs, StoreArgs, ValidityArgs};
 use crate::output;
 
 pub const ABOUT: &str = "Issue a tenant token and store it in a Secret in the tenant's namespace";
@@ -48,12 +44,8 @@ pub struct TenantArgs {
     /// With --from-file: how many tenants to onboard at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Name of the Secret that holds the token
-    #[arg(long, default_value = DEFAULT_SECRET_NAME, value_name = "NAME", help_heading = "Secret")]
-    pub secret_name: String,
-    /// Key of the token in the Secret
-    #[arg(long, default_value = DEFAULT_SECRET_KEY, value_name = "KEY", help_heading = "Secret")]
-    pub secret_key: String,
+    #[command(flatten)]
+    pub secret: SecretNameArgs,
     /// Create the namespace if it does not exist
     #[arg(long, help_heading = "Secret")]
     pub create_namespace: bool,
@@ -80,9 +72,6 @@ pub struct TenantArgs {
     /// pxctl auth-config YAML (name, email, sub, roles, groups); flags win over it
     #[arg(long, value_name = "FILE", help_heading = "Token")]
     pub auth_config: Option<PathBuf>,
-    /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
-    #[arg(long, default_value = "1y", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
-    pub token_duration: TokenDuration,
     /// Allow a tenant token with role system.admin or group "*"
     #[arg(long, help_heading = "Token")]
     pub allow_admin: bool,
@@ -115,14 +104,10 @@ impl TenantOptions {
             groups: list_flag("--groups", &args.groups)?,
         };
         let template = TenantRequest {
-            target: SecretTarget {
-                namespace: args.tenant_namespace.clone().unwrap_or_default(),
-                name: args.secret_name.clone(),
-                key: args.secret_key.clone(),
-            },
+            target: args.secret.target(args.tenant_namespace.as_deref().unwrap_or_default()),
             flags,
             auth_config,
-            lifetime: args.token_duration.as_duration(),
+            lifetime: args.validity.lifetime(),
             clock_skew: args.validity.clock_skew(),
             allow_admin: args.allow_admin,
             store: args.store.options(args.create_namespace),
@@ -131,14 +116,12 @@ impl TenantOptions {
     }
 
     /// Names by Kubernetes' rules and no empty claim, before any request.
-    fn validate(&self) -> anyhow::Result<()> {
-        let target = &self.template.target;
+    fn validate(&self, args: &TenantArgs) -> Result<(), UsageError> {
         if self.entries.is_none() {
-            check_name("namespace", NameKind::Namespace, &target.namespace)?;
+            check_name("namespace", NameKind::Namespace, &self.template.target.namespace)?;
         }
-        check_name("--secret-name", NameKind::SecretName, &target.name)?;
-        check_name("--secret-key", NameKind::SecretKey, &target.key)?;
-        Ok(check_identity_flags(&self.template.flags)?)
+        args.secret.validate()?;
+        check_identity_flags(&self.template.flags)
     }
 
     async fn run(self, conn: &Connection, setup: &SigningSetup) -> anyhow::Result<()> {
@@ -151,22 +134,15 @@ impl TenantOptions {
         let summary =
             onboard_many(conn, setup, requests, self.concurrency, |req, result| report.one(req, result)).await?;
         report.finish();
-        if summary.failed > 0 {
-            anyhow::bail!(
-                "{} of {} tenants failed (see above); fix them and run the same command again",
-                summary.failed,
-                summary.total
-            );
-        }
+        summary.into_result()?;
         Ok(())
     }
 }
 
 pub async fn exec(args: TenantArgs, global: &GlobalArgs) -> anyhow::Result<()> {
-    global.validate()?;
-    args.key.validate()?;
+    global.validate(&args.key)?;
     let options = TenantOptions::complete(&args)?;
-    options.validate()?;
+    options.validate(&args)?;
     let overrides = args.key.overrides();
     let conn = global.connect().await?;
     let setup = global.signing_setup(&args.key, &overrides, Some(&conn)).await?;
