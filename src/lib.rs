@@ -7,23 +7,30 @@
 //! - [`signing`]: HS256/RS256/ES256 signing with keys held in secret boxes;
 //! - [`message`]: error text on one line;
 //! - [`connection`]: a client from kubectl's global flags, and API errors worded for people;
-//! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet);
-//! - [`discovery_cache`]: where discovery found things (never the key), for a few minutes;
+//! - [`paging`]: listing a collection a page at a time, with selectors;
+//! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet),
+//!   and a cache of where they were found (never the key), keyed by the connection;
 //! - [`token_secret`]: the labelled, annotated Secret a token is stored in, and the one flow
 //!   that stores it;
 //! - [`tenant`]: onboarding one tenant end to end, and many at once;
-//! - [`admin`]: the storage administrator's token.
+//! - [`admin`]: the storage administrator's token;
+//! - [`rotator_manifest`]: the ServiceAccount, RBAC and CronJob that run `rotate` in the cluster
+//!   (with its CronJob schedule check);
+//! - [`storage_class`]: a StorageClass wired to the tenant Secret, and applying it.
 
 pub mod admin;
 pub mod claims;
 pub mod connection;
+mod cron_schedule;
 pub mod discovery;
-pub mod discovery_cache;
 pub mod duration;
 #[cfg(test)]
 pub(crate) mod fake_api;
 pub mod message;
 pub mod names;
+pub mod paging;
+pub mod rotator_manifest;
 pub mod signing;
+pub mod storage_class;
 pub mod tenant;
 pub mod token_secret;

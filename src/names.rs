@@ -6,8 +6,6 @@
 //! namespace `Bad_NS!` as "not found". The wording follows apimachinery's, so a user who knows
 //! kubectl's messages recognises these.
 
-use std::fmt;
-
 /// Longest namespace (an RFC 1123 label).
 pub const MAX_LABEL: usize = 63;
 /// Longest Secret name or data key (an RFC 1123 subdomain's length).
@@ -18,63 +16,70 @@ const SUBDOMAIN_RULE: &str = "a lowercase RFC 1123 subdomain must consist of low
 const KEY_RULE: &str =
     "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name' or 'KEY_NAME')";
 
-/// What a name names; each kind has its own rule.
+/// Which of Kubernetes' rules a name must follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameKind {
-    /// An RFC 1123 label, at most 63 characters.
-    Namespace,
-    /// An RFC 1123 subdomain, at most 253 characters.
-    SecretName,
-    /// `[-._a-zA-Z0-9]+`, at most 253 characters, not `.`, `..` or starting with `..`.
-    SecretKey,
+pub enum NameRule {
+    /// An RFC 1123 label, at most 63 characters: namespaces.
+    Label,
+    /// An RFC 1123 subdomain, at most 253 characters: Secrets, StorageClasses, most objects.
+    Subdomain,
+    /// `[-._a-zA-Z0-9]+`, at most 253 characters, not `.`, `..` or starting with `..`: keys in a
+    /// Secret's or ConfigMap's data.
+    DataKey,
 }
 
-impl fmt::Display for NameKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NameKind::Namespace => "namespace",
-            NameKind::SecretName => "secret name",
-            NameKind::SecretKey => "secret key",
-        })
-    }
-}
-
-/// A name Kubernetes would refuse. `problem` is apimachinery's wording, without the value.
+/// A name Kubernetes would refuse. `what` says what it names (`namespace`, `secret name`, …);
+/// `problem` is apimachinery's wording, without the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {kind} {value:?}: {problem}")]
+#[error("invalid {what} {value:?}: {problem}")]
 pub struct InvalidName {
-    pub kind: NameKind,
+    pub what: &'static str,
     pub value: String,
     pub problem: String,
 }
 
-impl NameKind {
-    /// Checks `value` against this kind's rule.
-    pub fn check(self, value: &str) -> Result<(), InvalidName> {
+/// A namespace.
+pub fn check_namespace(value: &str) -> Result<(), InvalidName> {
+    NameRule::Label.check("namespace", value)
+}
+
+/// A Secret's name.
+pub fn check_secret_name(value: &str) -> Result<(), InvalidName> {
+    NameRule::Subdomain.check("secret name", value)
+}
+
+/// A key in a Secret's data.
+pub fn check_secret_key(value: &str) -> Result<(), InvalidName> {
+    NameRule::DataKey.check("secret key", value)
+}
+
+impl NameRule {
+    /// Checks `value`, which names a `what` (for the message), against this rule.
+    pub fn check(self, what: &'static str, value: &str) -> Result<(), InvalidName> {
         match self.problem(value) {
             None => Ok(()),
-            Some(problem) => Err(InvalidName { kind: self, value: value.to_owned(), problem }),
+            Some(problem) => Err(InvalidName { what, value: value.to_owned(), problem }),
         }
     }
 
-    /// Why `value` is not a valid name of this kind (every reason, `; `-joined), if it is not.
+    /// Why `value` breaks this rule (every reason, `; `-joined), if it does.
     pub fn problem(self, value: &str) -> Option<String> {
         let mut problems = Vec::new();
-        let max = if self == NameKind::Namespace { MAX_LABEL } else { MAX_SUBDOMAIN };
+        let max = if self == NameRule::Label { MAX_LABEL } else { MAX_SUBDOMAIN };
         if value.len() > max {
             problems.push(format!("must be no more than {max} characters"));
         }
         let (shape_ok, rule) = match self {
-            NameKind::Namespace => (is_label(value), LABEL_RULE),
-            NameKind::SecretName => (value.split('.').all(is_label), SUBDOMAIN_RULE),
-            NameKind::SecretKey => {
+            NameRule::Label => (is_label(value), LABEL_RULE),
+            NameRule::Subdomain => (value.split('.').all(is_label), SUBDOMAIN_RULE),
+            NameRule::DataKey => {
                 (!value.is_empty() && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)), KEY_RULE)
             }
         };
         if !shape_ok {
             problems.push(rule.to_owned());
         }
-        if self == NameKind::SecretKey {
+        if self == NameRule::DataKey {
             match value {
                 "." => problems.push("must not be '.'".into()),
                 ".." => problems.push("must not be '..'".into()),
@@ -99,49 +104,54 @@ fn is_label(part: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use NameKind::*;
+    use NameRule::*;
+
+    fn check(rule: NameRule, value: &str) -> Result<(), InvalidName> {
+        rule.check("name", value)
+    }
 
     #[test]
     fn namespaces_are_rfc1123_labels() {
         for good in ["a", "team-a", "0", "123-abc", &"a".repeat(63)] {
-            assert_eq!(Namespace.check(good), Ok(()), "{good:?}");
+            assert_eq!(check(Label, good), Ok(()), "{good:?}");
         }
         for bad in ["", "Bad_NS!", "-a", "a-", "a.b", "Team", "é", "a b", "a\n", &"a".repeat(64)] {
-            assert!(Namespace.check(bad).is_err(), "{bad:?} passed");
+            assert!(check(Label, bad).is_err(), "{bad:?} passed");
         }
-        let err = Namespace.check(&"a".repeat(64)).unwrap_err();
+        let err = check(Label, &"a".repeat(64)).unwrap_err();
         assert_eq!(err.problem, "must be no more than 63 characters", "a long valid label has one problem");
     }
 
     #[test]
     fn secret_names_are_rfc1123_subdomains() {
         for good in ["px-k8s-user", "a.b.c", "1", &format!("{}.{}", "a".repeat(63), "b".repeat(189))] {
-            assert_eq!(SecretName.check(good), Ok(()), "{good:?}");
+            assert_eq!(check(Subdomain, good), Ok(()), "{good:?}");
         }
         for bad in ["", ".", "a..b", ".a", "a.", "A", "a_b", "a/b", "a:b", &"a".repeat(254)] {
-            assert!(SecretName.check(bad).is_err(), "{bad:?} passed");
+            assert!(check(Subdomain, bad).is_err(), "{bad:?} passed");
         }
     }
 
     #[test]
     fn secret_keys_follow_the_config_key_rule() {
         for good in ["auth-token", "KEY_NAME", "key.name", ".hidden", "a..b", "-", &"k".repeat(253)] {
-            assert_eq!(SecretKey.check(good), Ok(()), "{good:?}");
+            assert_eq!(check(DataKey, good), Ok(()), "{good:?}");
         }
         for bad in ["", ".", "..", "..a", "a/b", "a b", "ключ", &"k".repeat(254)] {
-            assert!(SecretKey.check(bad).is_err(), "{bad:?} passed");
+            assert!(check(DataKey, bad).is_err(), "{bad:?} passed");
         }
-        assert_eq!(SecretKey.check("..").unwrap_err().problem, "must not be '..'");
+        assert_eq!(check(DataKey, "..").unwrap_err().problem, "must not be '..'");
     }
 
     #[test]
     fn the_message_quotes_the_value_and_the_rule() {
-        let err = SecretName.check("").unwrap_err();
+        let err = check_secret_name("").unwrap_err();
         assert_eq!(err.to_string(), format!("invalid secret name \"\": {SUBDOMAIN_RULE}"));
+        assert!(check_secret_key("..").unwrap_err().to_string().starts_with("invalid secret key"));
         // Control characters are escaped, so the error stays on one line.
-        let err = Namespace.check("a\nb").unwrap_err().to_string();
+        let err = check_namespace("a\nb").unwrap_err().to_string();
         assert!(err.starts_with(r#"invalid namespace "a\nb": a lowercase RFC 1123 label"#), "{err}");
-        let both = Namespace.check(&"A".repeat(64)).unwrap_err().problem;
+        let both = check(Label, &"A".repeat(64)).unwrap_err().problem;
         assert_eq!(both, format!("must be no more than 63 characters; {LABEL_RULE}"));
     }
 }

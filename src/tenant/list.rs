@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::TenantRequest;
 use crate::claims::Identity;
-use crate::names::{InvalidName, NameKind};
+use crate::names::{InvalidName, check_namespace, check_secret_name};
 
 /// One tenant of a list: its namespace and, optionally, its own claims and Secret.
 #[derive(Debug, Clone, Deserialize)]
@@ -93,9 +93,9 @@ pub fn read_tenant_list(path: &Path) -> Result<Vec<TenantEntry>, TenantListError
 /// rights, which is never what a list meant).
 fn check_entry(path: &Path, entry: &TenantEntry) -> Result<(), TenantListError> {
     let name_err = |source| TenantListError::Name { path: path.to_owned(), source };
-    NameKind::Namespace.check(&entry.namespace).map_err(name_err)?;
+    check_namespace(&entry.namespace).map_err(name_err)?;
     if let Some(name) = &entry.secret_name {
-        NameKind::SecretName.check(name).map_err(name_err)?;
+        check_secret_name(name).map_err(name_err)?;
     }
     let empty = |list: &Option<Vec<String>>| list.iter().flatten().any(|item| item.trim().is_empty());
     for (what, list) in [("role", &entry.identity.roles), ("group", &entry.identity.groups)] {
@@ -131,11 +131,11 @@ mod tests {
     #[test]
     fn names_and_empty_items_are_refused_when_read() {
         let err = read("- namespace: Bad_NS!\n").unwrap_err();
-        assert!(matches!(&err, TenantListError::Name { source, .. } if source.kind == NameKind::Namespace), "{err:?}");
+        assert!(matches!(&err, TenantListError::Name { source, .. } if source.what == "namespace"), "{err:?}");
         let err = read("- namespace: \"\"\n").unwrap_err();
         assert!(matches!(err, TenantListError::Name { .. }), "{err:?}");
         let err = read("- namespace: a\n  secretName: Tok\n").unwrap_err();
-        assert!(matches!(&err, TenantListError::Name { source, .. } if source.kind == NameKind::SecretName), "{err:?}");
+        assert!(matches!(&err, TenantListError::Name { source, .. } if source.what == "secret name"), "{err:?}");
         let err = read("- namespace: a\n  roles: [system.user, \"\"]\n").unwrap_err();
         assert!(err.to_string().ends_with("the entry for namespace \"a\" has an empty role"), "{err}");
         let err = read("- namespace: a\n  groups: [\" \"]\n").unwrap_err();

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::names::{InvalidName, NameKind};
+use crate::names::{InvalidName, check_namespace, check_secret_key, check_secret_name};
 
 /// Where a token goes: a key in a Secret in a namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,9 +16,9 @@ pub struct SecretTarget {
 impl SecretTarget {
     /// Checks namespace, name and key with Kubernetes' rules, so a bad one costs no request.
     pub fn validate(&self) -> Result<(), InvalidName> {
-        NameKind::Namespace.check(&self.namespace)?;
-        NameKind::SecretName.check(&self.name)?;
-        NameKind::SecretKey.check(&self.key)
+        check_namespace(&self.namespace)?;
+        check_secret_name(&self.name)?;
+        check_secret_key(&self.key)
     }
 }
 
@@ -51,9 +51,9 @@ impl FromStr for NamespacedName {
             return Err(TargetParseError::Shape(input.to_owned()));
         }
         if let Some(namespace) = namespace {
-            NameKind::Namespace.check(namespace)?;
+            check_namespace(namespace)?;
         }
-        NameKind::SecretName.check(name)?;
+        check_secret_name(name)?;
         Ok(NamespacedName { namespace: namespace.map(str::to_owned), name: name.to_owned() })
     }
 }
@@ -107,9 +107,9 @@ mod tests {
     fn targets_validate_all_three_parts() {
         let good = SecretTarget { namespace: "team-a".into(), name: "px-k8s-user".into(), key: "auth-token".into() };
         assert_eq!(good.validate(), Ok(()));
-        let kind = |t: SecretTarget| t.validate().unwrap_err().kind;
-        assert_eq!(kind(SecretTarget { namespace: "".into(), ..good.clone() }), NameKind::Namespace);
-        assert_eq!(kind(SecretTarget { name: "A".into(), ..good.clone() }), NameKind::SecretName);
-        assert_eq!(kind(SecretTarget { key: "..".into(), ..good }), NameKind::SecretKey);
+        let what = |t: SecretTarget| t.validate().unwrap_err().what;
+        assert_eq!(what(SecretTarget { namespace: "".into(), ..good.clone() }), "namespace");
+        assert_eq!(what(SecretTarget { name: "A".into(), ..good.clone() }), "secret name");
+        assert_eq!(what(SecretTarget { key: "..".into(), ..good }), "secret key");
     }
 }

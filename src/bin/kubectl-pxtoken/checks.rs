@@ -3,7 +3,7 @@
 //! kubectl's words: `error: invalid --secret-name "": a lowercase RFC 1123 subdomain …`.
 
 use pxtoken::claims::Identity;
-use pxtoken::names::{InvalidName, NameKind};
+use pxtoken::names::{InvalidName, NameRule};
 
 /// A flag value refused before anything ran: exit 2, like clap's own usage errors.
 #[derive(Debug, thiserror::Error)]
@@ -12,22 +12,22 @@ pub struct UsageError(pub String);
 
 /// Refuses `value` of `flag` unless Kubernetes would take it as a `kind`, in kubectl's words:
 /// `invalid --secret-name "": a lowercase RFC 1123 subdomain must consist of …`.
-pub fn check_name(flag: &str, kind: NameKind, value: &str) -> Result<(), UsageError> {
-    match kind.problem(value) {
+pub fn check_name(flag: &str, rule: NameRule, value: &str) -> Result<(), UsageError> {
+    match rule.problem(value) {
         None => Ok(()),
         Some(problem) => Err(UsageError(format!("invalid {flag} {value:?}: {problem}"))),
     }
 }
 
-/// Refuses `value` of `flag` unless its `part` (a namespace, name or key inside it) is a valid
-/// `kind`: `invalid --save-secret "Bad/x": namespace "Bad": a lowercase RFC 1123 label …`.
-pub fn check_part(flag: &str, value: &str, kind: NameKind, part: &str) -> Result<(), UsageError> {
-    kind.check(part).map_err(|err| invalid_part(flag, value, &err))
+/// Refuses `value` of `flag` when the check of one of its parts (a namespace, name or key inside
+/// it) failed: `invalid --save-secret "Bad/x": namespace "Bad": a lowercase RFC 1123 label …`.
+pub fn check_part(flag: &str, value: &str, part: Result<(), InvalidName>) -> Result<(), UsageError> {
+    part.map_err(|err| invalid_part(flag, value, &err))
 }
 
 /// The usage error for `value` of `flag` whose part `err` is invalid.
 pub fn invalid_part(flag: &str, value: &str, err: &InvalidName) -> UsageError {
-    UsageError(format!("invalid {flag} {value:?}: {} {:?}: {}", err.kind, err.value, err.problem))
+    UsageError(format!("invalid {flag} {value:?}: {} {:?}: {}", err.what, err.value, err.problem))
 }
 
 /// Refuses an empty value of `flag` (`--name ''` would issue a token without a name).
@@ -86,12 +86,12 @@ mod tests {
 
     #[test]
     fn names_are_refused_naming_the_flag() {
-        let err = check_name("--secret-name", NameKind::SecretName, "").unwrap_err().to_string();
+        let err = check_name("--secret-name", NameRule::Subdomain, "").unwrap_err().to_string();
         assert!(
             err.starts_with(r#"invalid --secret-name "": a lowercase RFC 1123 subdomain must consist of"#),
             "{err}"
         );
-        assert!(check_name("--secret-key", NameKind::SecretKey, "auth-token").is_ok());
+        assert!(check_name("--secret-key", NameRule::DataKey, "auth-token").is_ok());
         assert!(check_not_empty("--name", Some(" ")).is_err());
         assert!(check_not_empty("--name", None).is_ok());
     }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use clap::Args;
 use pxtoken::connection::{Connection, ConnectionOptions};
-use pxtoken::discovery::{KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef, SigningSetup, discover_signing_key};
-use pxtoken::discovery_cache::DiscoveryCache;
+use pxtoken::discovery::{
+    DiscoveryCache, KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef, SigningSetup, discover_signing_key,
+};
 use pxtoken::duration::{TokenDuration, parse_request_timeout};
-use pxtoken::names::NameKind;
+use pxtoken::names::{NameRule, check_namespace, check_secret_key, check_secret_name};
 use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, DryRun, SecretTarget, StoreOptions};
 use secrecy::SecretString;
 
@@ -61,7 +62,7 @@ impl GlobalArgs {
     /// key flags every signing command has.
     pub fn validate(&self, key: &KeyArgs) -> Result<(), UsageError> {
         match self.namespace.as_deref() {
-            Some(namespace) if !namespace.is_empty() => check_name("--namespace", NameKind::Namespace, namespace)?,
+            Some(namespace) if !namespace.is_empty() => check_name("--namespace", NameRule::Label, namespace)?,
             _ => {}
         }
         key.validate()
@@ -80,34 +81,13 @@ impl GlobalArgs {
         }
     }
 
-    /// Where discovery results for this connection are remembered, unless `--fresh-discovery`
-    /// or there is no cache directory (`$XDG_CACHE_HOME`, else `$HOME/.cache`).
+    /// Where discovery results for this connection are remembered (the library keys and places
+    /// the cache), unless `--fresh-discovery`.
     pub fn discovery_cache(&self, conn: &Connection, key: &KeyArgs) -> Option<DiscoveryCache> {
         if key.fresh_discovery {
             return None;
         }
-        let base = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| {
-            std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|home| PathBuf::from(home).join(".cache"))
-        })?;
-        let kubeconfig = self
-            .kubeconfig
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .or_else(|| std::env::var("KUBECONFIG").ok())
-            .unwrap_or_default();
-        // Everything that changes what discovery would find, or may read.
-        let identity = format!(
-            "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
-            conn.server,
-            conn.context,
-            kubeconfig,
-            self.cluster,
-            self.user,
-            self.impersonate,
-            self.impersonate_groups,
-            key.px_namespace
-        );
-        Some(DiscoveryCache::new(&base.join("kubectl-pxtoken"), &identity))
+        DiscoveryCache::for_connection(conn, &self.connection_options(), key.px_namespace.as_deref())
     }
 
     /// Connects, bounded by `--request-timeout` (kube-rs loads exec credentials here too).
@@ -175,15 +155,15 @@ impl KeyArgs {
     /// Names in `--px-namespace` and `--shared-secret-ref` by Kubernetes' rules; no empty issuer.
     pub fn validate(&self) -> Result<(), UsageError> {
         if let Some(namespace) = &self.px_namespace {
-            check_name("--px-namespace", NameKind::Namespace, namespace)?;
+            check_name("--px-namespace", NameRule::Label, namespace)?;
         }
         if let Some(reference) = &self.shared_secret_ref {
             let (flag, value) = ("--shared-secret-ref", &reference.to_string());
             if let Some(namespace) = &reference.namespace {
-                check_part(flag, value, NameKind::Namespace, namespace)?;
+                check_part(flag, value, check_namespace(namespace))?;
             }
-            check_part(flag, value, NameKind::SecretName, &reference.name)?;
-            check_part(flag, value, NameKind::SecretKey, &reference.key)?;
+            check_part(flag, value, check_secret_name(&reference.name))?;
+            check_part(flag, value, check_secret_key(&reference.key))?;
         }
         check_not_empty("--issuer", self.issuer.as_deref())
     }
@@ -271,8 +251,8 @@ pub struct SecretNameArgs {
 impl SecretNameArgs {
     /// Name and key by Kubernetes' rules.
     pub fn validate(&self) -> Result<(), UsageError> {
-        check_name("--secret-name", NameKind::SecretName, &self.secret_name)?;
-        check_name("--secret-key", NameKind::SecretKey, &self.secret_key)
+        check_name("--secret-name", NameRule::Subdomain, &self.secret_name)?;
+        check_name("--secret-key", NameRule::DataKey, &self.secret_key)
     }
 
     /// The target in `namespace`.

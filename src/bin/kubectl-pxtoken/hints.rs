@@ -1,33 +1,42 @@
-//! The fix for an error, in this command line's words: the library says what failed and where,
-//! and never names a flag; this adds which flag or step fixes it (SPEC: one `error:` line that
-//! names what failed, where, and the fix).
+//! The fix for a failure, in this binary's flags. The library says what went wrong and where;
+//! only the binary knows which flag changes that, so the `error:` line ends with the hint
+//! (`<what failed>: <how to fix it>`).
 //!
-//! A hint is the text appended to the error's line, starting with its own separator (`: …` or
-//! ` (…)`), so the line reads as one sentence. Transparent wrappers hide their inner error from
-//! the source chain, so each wrapper is looked through here; the wrapper also tells which
-//! command failed, and so which of its flags applies.
+//! Transparent wrappers (`#[error(transparent)]`) hide their inner error from the source chain,
+//! so each wrapper is looked through here; the wrapper also tells which command failed, and so
+//! which of its flags applies (`--secret-name` for tenant, `--save-secret` for admin).
 
 use std::error::Error;
 
 use pxtoken::admin::AdminError;
 use pxtoken::claims::{AuthConfigError, ClaimsError};
 use pxtoken::connection::{ApiError, ConnectError};
-use pxtoken::discovery::DiscoveryError;
+use pxtoken::discovery::{DiscoveryError, KeyFile};
 use pxtoken::tenant::{BulkFailed, TenantError, TenantListError};
 use pxtoken::token_secret::SecretWriteError;
 
-/// The hint for the first error in `err`'s chain that has one.
-pub fn hint_for(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(hint_for_cause)
+/// The `error:` line's text: the failure and its causes, then the fix for the first error in
+/// the chain that has one.
+pub fn error_line(err: &(dyn Error + 'static)) -> String {
+    let mut line = pxtoken::message::one_line(err);
+    if let Some(hint) = std::iter::successors(Some(err), |&err| err.source()).find_map(hint_for_cause) {
+        line.push_str(": ");
+        line.push_str(&hint);
+    }
+    line
 }
 
-/// The hint for `err` itself (looking through transparent wrappers), not its sources.
-pub fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
+/// The fix for `err` itself (looking through transparent wrappers), not for its sources.
+/// Each library error type with flag-specific fixes gets a line here.
+fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
+    if let Some(err) = err.downcast_ref::<DiscoveryError>() {
+        return discovery(err);
+    }
     if let Some(err) = err.downcast_ref::<TenantError>() {
         return match err {
-            TenantError::AdminRefused { .. } => Some(": pass --allow-admin if that is really meant".into()),
+            TenantError::AdminRefused { .. } => Some("pass --allow-admin if that is really meant".into()),
             TenantError::Claims(ClaimsError::Missing(claim)) => {
-                Some(format!(": set it with --{claim} or in the --auth-config file"))
+                Some(format!("set it with --{claim} or in the --auth-config file"))
             }
             TenantError::Write(err) => write(err, "--secret-name", true),
             TenantError::Sign(_) => None,
@@ -35,19 +44,16 @@ pub fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     }
     if let Some(err) = err.downcast_ref::<AdminError>() {
         return match err {
-            AdminError::Claims(ClaimsError::Missing(claim)) => Some(format!(": set it with --{claim}")),
+            AdminError::Claims(ClaimsError::Missing(claim)) => Some(format!("set it with --{claim}")),
             AdminError::Write(err) => write(err, "--save-secret", false),
             AdminError::Sign(_) | AdminError::NoConnection { .. } => None,
         };
     }
     if let Some(ClaimsError::Missing(_)) = err.downcast_ref::<ClaimsError>() {
-        return Some(": set it in the --auth-config file".into());
+        return Some("set it in the --auth-config file".into());
     }
     if let Some(err) = err.downcast_ref::<SecretWriteError>() {
         return write(err, "--secret-name", true);
-    }
-    if let Some(DiscoveryError::Api(err)) = err.downcast_ref::<DiscoveryError>() {
-        return api(err);
     }
     if let Some(err) = err.downcast_ref::<ApiError>() {
         return api(err);
@@ -55,19 +61,48 @@ pub fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     if let Some(err) = err.downcast_ref::<ConnectError>() {
         return connect(err);
     }
+    if err.is::<BulkFailed>() {
+        return Some("fix them and run the same command again".into());
+    }
     if let Some(TenantListError::Parse { .. }) = err.downcast_ref::<TenantListError>() {
         return Some(
-            " (expected a YAML list of entries with namespace and optional name, email, sub, roles, groups, secretName)"
+            "expected a YAML list of entries with namespace and optional name, email, sub, roles, groups, secretName"
                 .into(),
         );
     }
-    if err.is::<BulkFailed>() {
-        return Some("; fix them and run the same command again".into());
-    }
     if let Some(AuthConfigError::Parse { .. }) = err.downcast_ref::<AuthConfigError>() {
-        return Some(" (expected YAML with keys name, email, sub, roles, groups)".into());
+        return Some("expected YAML with keys name, email, sub, roles, groups".into());
     }
     None
+}
+
+/// The flag through which the user gives `file`.
+pub fn key_file_flag(file: KeyFile) -> &'static str {
+    match file {
+        KeyFile::SharedSecret => "--shared-secret-file",
+        KeyFile::RsaPrivateKey => "--rsa-private-keyfile",
+        KeyFile::EcdsaPrivateKey => "--ecdsa-private-keyfile",
+    }
+}
+
+/// How to get past a discovery failure. `None` for the errors that carry their own wording (a
+/// bad key, an API refusal).
+pub fn discovery(err: &DiscoveryError) -> Option<String> {
+    let hint = match err {
+        DiscoveryError::ReadFile { file, .. } => return Some(format!("check {}", key_file_flag(*file))),
+        DiscoveryError::ReadStdin { .. } => "check what is piped to --shared-secret-file -",
+        DiscoveryError::MissingKey { .. } | DiscoveryError::MissingSecret { .. } => "fix --shared-secret-ref",
+        DiscoveryError::NotFound { .. } => {
+            "pass --shared-secret-ref NAMESPACE/NAME:KEY (or --shared-secret-file, --px-namespace)"
+        }
+        DiscoveryError::Ambiguous { .. } => "choose one with --px-namespace NAMESPACE",
+        DiscoveryError::NoIssuer { .. } => "pass --issuer with the value of the nodes' -jwt_issuer",
+        DiscoveryError::NoKeyOffline => "pass --shared-secret-file, --rsa-private-keyfile or --ecdsa-private-keyfile",
+        DiscoveryError::NoIssuerOffline => "pass --issuer",
+        DiscoveryError::Api(err) => return api(err),
+        DiscoveryError::Key(_) => return None,
+    };
+    Some(hint.to_owned())
 }
 
 /// Storing a token Secret: `name_flag` chooses another Secret; `create_namespace` says whether
@@ -75,12 +110,12 @@ pub fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
 fn write(err: &SecretWriteError, name_flag: &str, create_namespace: bool) -> Option<String> {
     match err {
         SecretWriteError::NotManaged { .. } => {
-            Some(format!(" (pass --overwrite to take it over, or choose another {name_flag})"))
+            Some(format!("pass --overwrite to take it over, or choose another {name_flag}"))
         }
         SecretWriteError::NamespaceMissing { .. } if create_namespace => {
-            Some(": create it first or pass --create-namespace".into())
+            Some("create it first or pass --create-namespace".into())
         }
-        SecretWriteError::NamespaceMissing { .. } => Some(": create it first".into()),
+        SecretWriteError::NamespaceMissing { .. } => Some("create it first".into()),
         SecretWriteError::Api(err) => api(err),
         SecretWriteError::InvalidTarget(_) | SecretWriteError::Conflict { .. } => None,
     }
@@ -88,17 +123,17 @@ fn write(err: &SecretWriteError, name_flag: &str, create_namespace: bool) -> Opt
 
 fn api(err: &ApiError) -> Option<String> {
     match err {
-        ApiError::Unreachable { .. } => Some(" (check --context, --kubeconfig and --request-timeout)".into()),
+        ApiError::Unreachable { .. } => Some("check --context, --kubeconfig and --request-timeout".into()),
         ApiError::Forbidden { .. } | ApiError::Rejected { .. } => None,
     }
 }
 
 fn connect(err: &ConnectError) -> Option<String> {
     match err {
-        ConnectError::Kubeconfig { .. } => Some(" (check --kubeconfig)".into()),
-        ConnectError::NoConfig => Some(": pass --kubeconfig or set KUBECONFIG".into()),
+        ConnectError::Kubeconfig { .. } => Some("check --kubeconfig".into()),
+        ConnectError::NoConfig => Some("pass --kubeconfig or set KUBECONFIG".into()),
         ConnectError::Context { .. } | ConnectError::NoCurrentContext { .. } => {
-            Some(" (check --context, --cluster, --user)".into())
+            Some("check --context, --cluster, --user".into())
         }
         ConnectError::InCluster(_) | ConnectError::Client { .. } => None,
     }
@@ -107,41 +142,72 @@ fn connect(err: &ConnectError) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pxtoken::message::one_line;
+    use pxtoken::discovery::{Install, SharedSecretRef};
 
-    /// The `error:` line main prints for `err`.
-    fn line(err: anyhow::Error) -> String {
-        format!("{}{}", one_line(err.as_ref()), hint_for(&err).unwrap_or_default())
+    fn line(err: impl Into<anyhow::Error>) -> String {
+        error_line(err.into().as_ref())
     }
 
     #[test]
-    fn lines_read_as_before_the_hints_moved_out_of_the_library() {
-        let missing = SecretWriteError::NamespaceMissing { namespace: "team-x".into() };
+    fn discovery_lines_read_as_before_the_hints_moved_out_of_the_library() {
+        let installs = vec![
+            Install::StorageCluster { namespace: "px-one".into(), name: "px".into() },
+            Install::StorageCluster { namespace: "px-two".into(), name: "px".into() },
+        ];
         assert_eq!(
-            line(TenantError::Write(missing).into()),
+            line(DiscoveryError::Ambiguous { installs }),
+            "found StorageCluster px-one/px and StorageCluster px-two/px: choose one with --px-namespace NAMESPACE"
+        );
+        assert_eq!(
+            line(DiscoveryError::NotFound { looked_at: vec!["a".into(), "b".into()] }),
+            "no Portworx signing key found; looked at a; b: pass --shared-secret-ref NAMESPACE/NAME:KEY (or --shared-secret-file, --px-namespace)"
+        );
+        let reference = SharedSecretRef::new("ns", "keys", "k");
+        assert_eq!(
+            line(DiscoveryError::MissingSecret { reference }),
+            "secret ns/keys:k not found: fix --shared-secret-ref"
+        );
+    }
+
+    #[test]
+    fn store_lines_name_the_flag_of_the_command_that_failed() {
+        let missing = || SecretWriteError::NamespaceMissing { namespace: "team-x".into() };
+        assert_eq!(
+            line(TenantError::Write(missing())),
             r#"namespace "team-x" not found: create it first or pass --create-namespace"#
         );
+        assert_eq!(line(AdminError::Write(missing())), r#"namespace "team-x" not found: create it first"#);
         let foreign = || SecretWriteError::NotManaged { namespace: "a".into(), name: "s".into() };
         assert_eq!(
-            line(TenantError::Write(foreign()).into()),
-            "secret a/s exists and was not created by kubectl-pxtoken; left untouched (pass --overwrite to take it over, or choose another --secret-name)"
+            line(TenantError::Write(foreign())),
+            "secret a/s exists and was not created by kubectl-pxtoken; left untouched: pass --overwrite to take it over, or choose another --secret-name"
         );
-        assert!(line(AdminError::Write(foreign()).into()).ends_with("or choose another --save-secret)"));
+        assert!(line(AdminError::Write(foreign())).ends_with("or choose another --save-secret"));
         assert_eq!(
-            line(TenantError::AdminRefused { namespace: "a".into() }.into()),
+            line(TenantError::AdminRefused { namespace: "a".into() }),
             r#"refusing to give tenant "a" administrator powers (role system.admin or group "*"): pass --allow-admin if that is really meant"#
         );
         assert_eq!(
-            line(TenantError::Claims(ClaimsError::Missing("email")).into()),
+            line(TenantError::Claims(ClaimsError::Missing("email"))),
             "the token has no email: set it with --email or in the --auth-config file"
         );
-        assert_eq!(line(ClaimsError::Missing("sub").into()), "the token has no sub: set it in the --auth-config file");
+        assert_eq!(line(ClaimsError::Missing("sub")), "the token has no sub: set it in the --auth-config file");
     }
 
     #[test]
-    fn hints_are_found_down_the_chain() {
+    fn a_hint_is_found_below_added_context() {
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let err = anyhow::Error::new(DiscoveryError::ReadFile {
+            file: KeyFile::EcdsaPrivateKey,
+            path: "/k.pem".into(),
+            source: missing,
+        })
+        .context("cannot sign");
+        let line = error_line(err.as_ref());
+        assert!(line.starts_with("cannot sign: cannot read the ECDSA private key file /k.pem: "), "{line}");
+        assert!(line.ends_with(": check --ecdsa-private-keyfile"), "{line}");
         let err = anyhow::Error::new(ConnectError::NoConfig).context("while onboarding");
-        assert_eq!(hint_for(&err).as_deref(), Some(": pass --kubeconfig or set KUBECONFIG"));
-        assert_eq!(hint_for(&anyhow::anyhow!("plain")), None);
+        assert!(error_line(err.as_ref()).ends_with(": pass --kubeconfig or set KUBECONFIG"));
+        assert_eq!(error_line(anyhow::anyhow!("plain").as_ref()), "plain");
     }
 }

@@ -3,6 +3,7 @@
 mod checks;
 mod cli;
 mod commands;
+mod complete;
 mod hints;
 mod output;
 
@@ -83,8 +84,8 @@ fn main() -> ExitCode {
     // `__complete`: every later word is a word of the line being completed, flags included.
     let mut args = std::env::args_os();
     match args.nth(1) {
-        Some(first) if first == completion::COMPLETE_COMMAND => {
-            completion::complete_main(&args.map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>());
+        Some(first) if first == complete::COMPLETE_COMMAND => {
+            complete::main(&args.map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>());
             return ExitCode::SUCCESS;
         }
         Some(first) if first == man::MAN_COMMAND => return man::main(args.collect()),
@@ -135,8 +136,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let hint = hints::hint_for(&err).unwrap_or_default();
-            eprintln!("error: {}{hint}", pxtoken::message::one_line(err.as_ref()));
+            eprintln!("error: {}", hints::error_line(err.as_ref()));
             if err.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }

@@ -123,8 +123,7 @@ impl TenantReport {
         self.progress.suspend(|| match result {
             Ok(done) => tenant_result(request, &done, self.format),
             Err(err) => {
-                let hint = hints::hint_for_cause(&err).unwrap_or_default();
-                eprintln!("error: {}: {}{hint}", request.target.namespace, pxtoken::message::one_line(&err));
+                eprintln!("error: {}: {}", request.target.namespace, hints::error_line(&err));
                 Ok(())
             }
         })

@@ -6,7 +6,7 @@ use clap::Args;
 use pxtoken::claims::{Identity, read_auth_config};
 use pxtoken::connection::Connection;
 use pxtoken::discovery::SigningSetup;
-use pxtoken::names::NameKind;
+use pxtoken::names::NameRule;
 use pxtoken::tenant::{TenantEntry, TenantRequest, onboard_many, onboard_tenant, read_tenant_list};
 
 use crate::checks::{UsageError, check_identity_flags, check_name, list_flag};
@@ -118,7 +118,7 @@ impl TenantOptions {
     /// Names by Kubernetes' rules and no empty claim, before any request.
     fn validate(&self, args: &TenantArgs) -> Result<(), UsageError> {
         if self.entries.is_none() {
-            check_name("namespace", NameKind::Namespace, &self.template.target.namespace)?;
+            check_name("namespace", NameRule::Label, &self.template.target.namespace)?;
         }
         args.secret.validate()?;
         check_identity_flags(&self.template.flags)

@@ -1,0 +1,87 @@
+//! Why no key or issuer could be settled on. Each message states what was found and where; the
+//! binary adds the flag that fixes it (a library has no flags).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::reference::SharedSecretRef;
+use super::setup::{Install, KeySource};
+use crate::connection::ApiError;
+use crate::signing::SigningError;
+
+/// Which local key file could not be read, so the binary can name its own flag for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFile {
+    SharedSecret,
+    RsaPrivateKey,
+    EcdsaPrivateKey,
+}
+
+impl fmt::Display for KeyFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyFile::SharedSecret => "shared secret file",
+            KeyFile::RsaPrivateKey => "RSA private key file",
+            KeyFile::EcdsaPrivateKey => "ECDSA private key file",
+        })
+    }
+}
+
+/// Why no key or issuer could be settled on.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error("cannot read the {file} {}", path.display())]
+    ReadFile { file: KeyFile, path: PathBuf, source: std::io::Error },
+    #[error("cannot read the shared secret from stdin")]
+    ReadStdin { source: std::io::Error },
+    #[error(transparent)]
+    Key(#[from] SigningError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("secret {reference} has no key {key:?} (keys: {keys})", key = .reference.key)]
+    MissingKey { reference: SharedSecretRef, keys: String },
+    #[error("secret {reference} not found")]
+    MissingSecret { reference: SharedSecretRef },
+    #[error("no Portworx signing key found; looked at {looked}", looked = .looked_at.join("; "))]
+    NotFound { looked_at: Vec<String> },
+    #[error("found {installs}", installs = .installs.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and "))]
+    Ambiguous { installs: Vec<Install> },
+    #[error("cannot tell which issuer Portworx trusts (key from {key_source}; looked at {looked})", looked = .looked_at.join("; "))]
+    NoIssuer { key_source: Box<KeySource>, looked_at: Vec<String> },
+    #[error("no signing key given and no cluster to read one from")]
+    NoKeyOffline,
+    #[error("no issuer given and no cluster to read it from")]
+    NoIssuerOffline,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::one_line;
+
+    #[test]
+    fn messages_keep_their_cause_and_name_no_flag() {
+        let missing = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        let read = DiscoveryError::ReadFile { file: KeyFile::RsaPrivateKey, path: "/k.pem".into(), source: missing() };
+        assert!(std::error::Error::source(&read).is_some(), "the io::Error stays reachable");
+        assert_eq!(one_line(&read), format!("cannot read the RSA private key file /k.pem: {}", missing()));
+        let reference = SharedSecretRef::new("ns", "keys", "k");
+        let errors = [
+            read,
+            DiscoveryError::ReadStdin { source: missing() },
+            DiscoveryError::MissingKey { reference: reference.clone(), keys: "a, b".into() },
+            DiscoveryError::MissingSecret { reference },
+            DiscoveryError::NotFound { looked_at: vec!["DaemonSets in all namespaces: 0".into()] },
+            DiscoveryError::Ambiguous { installs: vec![] },
+            DiscoveryError::NoIssuer { key_source: Box::new(KeySource::Stdin), looked_at: vec![] },
+            DiscoveryError::NoKeyOffline,
+            DiscoveryError::NoIssuerOffline,
+        ];
+        for err in errors {
+            let text = err.to_string();
+            // KeySource::Stdin says `--shared-secret-file -`: where the key came from, not a fix.
+            let text = text.replace("--shared-secret-file - (stdin)", "");
+            assert!(!text.contains("--"), "{text}");
+        }
+    }
+}

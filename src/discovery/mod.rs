@@ -1,0 +1,118 @@
+//! Where the signing key and the issuer come from: the user's overrides first, then the
+//! Portworx install found in the cluster (SPEC "Where the signing key and the issuer come from").
+//!
+//! Discovery never guesses an issuer: a token with the wrong `iss` is signed fine and then
+//! refused by every Portworx node, long after the command said it worked.
+//!
+//! The flow is here; each step has its own module, none of which imports this one:
+//! - `reference`: `[NAMESPACE/]NAME:KEY`, the name of a key inside a Secret;
+//! - `setup`: what discovery settles on (key, issuer, where each came from);
+//! - `overrides`: the user's say, and keys handed over locally (file, stdin, env, flag);
+//! - `install`: the StorageCluster or DaemonSet, and what it says about key and issuer;
+//! - `secret_key`: the well-known Secrets, and reading the key out of one;
+//! - `cache`: where things were found (never the key), for a few minutes;
+//! - `error`: why nothing could be settled on, without naming the binary's flags.
+
+mod cache;
+mod error;
+mod install;
+mod overrides;
+mod reference;
+mod secret_key;
+mod setup;
+
+pub use cache::{DISCOVERY_CACHE_TTL, DiscoveryCache, RememberedDiscovery};
+pub use error::{DiscoveryError, KeyFile};
+pub use install::OPERATOR_DEFAULT_ISSUER;
+pub use overrides::KeyOverrides;
+pub use reference::{OPERATOR_DEFAULT_SECRET, ParseSecretRefError, SHARED_SECRET_KEY, SharedSecretRef};
+pub use setup::{Install, IssuerSource, KeySource, SHARED_SECRET_ENV, SigningSetup};
+
+use crate::connection::Connection;
+use install::{InstallFacts, find_install};
+use secret_key::{find_well_known_secret, read_secret_key};
+
+/// Settles the signing key and issuer: overrides first, then the cluster (when `conn` is set).
+/// With a `cache`, a location found in the cluster is remembered and tried first next time.
+pub async fn discover_signing_key(
+    conn: Option<&Connection>,
+    overrides: &KeyOverrides,
+    cache: Option<&DiscoveryCache>,
+) -> Result<SigningSetup, DiscoveryError> {
+    let mut looked_at = Vec::new();
+    let local = overrides::local_key(overrides)?;
+    let from_cluster = local.is_none() && overrides.shared_secret_ref.is_none();
+    if let (Some(conn), Some(cache), true) = (conn, cache, from_cluster)
+        && let Some(setup) = remembered_setup(conn, overrides, cache).await
+    {
+        return Ok(setup);
+    }
+    let mut install_facts: Option<InstallFacts> = None;
+    let needs_install = local.is_none() && overrides.shared_secret_ref.is_none() || overrides.issuer.is_none();
+    if let (Some(conn), true) = (conn, needs_install) {
+        install_facts = find_install(conn, overrides.px_namespace.as_deref(), &mut looked_at).await?;
+    }
+
+    let (key, key_source) = match local {
+        Some(found) => found,
+        None => {
+            let Some(conn) = conn else { return Err(DiscoveryError::NoKeyOffline) };
+            let (reference, found_via) = match (&overrides.shared_secret_ref, &install_facts) {
+                (Some(reference), _) => (reference.in_namespace_or(&conn.namespace), None),
+                (None, Some(InstallFacts { install, secret: Some(reference), .. })) => {
+                    (reference.clone(), Some(install.clone()))
+                }
+                (None, _) => {
+                    match find_well_known_secret(conn, overrides.px_namespace.as_deref(), &mut looked_at).await? {
+                        Some(reference) => (reference, None),
+                        None => return Err(DiscoveryError::NotFound { looked_at }),
+                    }
+                }
+            };
+            read_secret_key(conn, reference, found_via).await?
+        }
+    };
+
+    let (issuer, issuer_source) = match (&overrides.issuer, install_facts) {
+        (Some(issuer), _) => (issuer.clone(), IssuerSource::Flag),
+        (None, Some(InstallFacts { install, issuer: Some((issuer, detail)), .. })) => {
+            (issuer, IssuerSource::Install { install, detail: detail.to_owned() })
+        }
+        (None, _) if conn.is_none() => return Err(DiscoveryError::NoIssuerOffline),
+        (None, _) => return Err(DiscoveryError::NoIssuer { key_source: Box::new(key_source), looked_at }),
+    };
+    tracing::info!(key = %key_source, algorithm = ?key.algorithm(), issuer = %issuer, issuer_from = %issuer_source, "signing setup");
+    let setup = SigningSetup { key, key_source, issuer, issuer_source };
+    if let (Some(cache), true) = (cache, from_cluster)
+        && let Some(entry) = RememberedDiscovery::of(&setup, jiff::Timestamp::now().as_second())
+    {
+        cache.store(&entry);
+    }
+    Ok(setup)
+}
+
+/// The setup from a fresh cache entry: one read of the remembered Secret. `None` (and the entry
+/// forgotten) when that read fails or the entry lacks an issuer the command needs.
+async fn remembered_setup(conn: &Connection, overrides: &KeyOverrides, cache: &DiscoveryCache) -> Option<SigningSetup> {
+    let entry = cache.load()?;
+    let reference: SharedSecretRef = entry.secret.parse().ok()?;
+    let (issuer, issuer_source) = match (&overrides.issuer, entry.issuer) {
+        (Some(issuer), _) => (issuer.clone(), IssuerSource::Flag),
+        (None, Some((issuer, detail))) => {
+            let install = entry.install.clone()?;
+            (issuer, IssuerSource::Install { install, detail: format!("remembered: {detail}") })
+        }
+        (None, None) => return None,
+    };
+    match read_secret_key(conn, reference, entry.install).await {
+        Ok((key, key_source)) => {
+            tracing::info!(key = %key_source, algorithm = ?key.algorithm(), issuer = %issuer, issuer_from = %issuer_source, "signing setup (remembered for up to 10 minutes)");
+            Some(SigningSetup { key, key_source, issuer, issuer_source })
+        }
+        Err(err) => {
+            tracing::debug!("remembered key location no longer works ({err}); discovering again");
+            cache.forget();
+            None
+        }
+    }
+}
