@@ -93,7 +93,8 @@ impl Validity {
 /// Why claims could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimsError {
-    #[error("the token has no {0}: set it with --{0} or in the --auth-config file")]
+    /// The claim (`name`, `email` or `sub`) is unset or empty.
+    #[error("the token has no {0}")]
     Missing(&'static str),
 }
 
@@ -118,10 +119,19 @@ impl TokenClaims {
 /// Why an `--auth-config` file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthConfigError {
-    #[error("cannot read --auth-config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("invalid --auth-config {path}: {message} (expected YAML with keys name, email, sub, roles, groups)")]
-    Parse { path: PathBuf, message: String },
+    #[error("cannot read auth-config {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not YAML, or not the shape pxctl reads; the source names the line and column.
+    #[error("invalid auth-config {path}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
 }
 
 /// Reads pxctl's `--auth-config` YAML (`name`, `email`, `sub`, `roles`, `groups`). Other keys
@@ -129,18 +139,16 @@ pub enum AuthConfigError {
 pub fn read_auth_config(path: &Path) -> Result<Identity, AuthConfigError> {
     let text =
         std::fs::read_to_string(path).map_err(|source| AuthConfigError::Read { path: path.to_owned(), source })?;
-    parse_auth_config(&text).map_err(|message| AuthConfigError::Parse { path: path.to_owned(), message })
+    parse_auth_config(&text)
+        .map_err(|source| AuthConfigError::Parse { path: path.to_owned(), source: Box::new(source) })
 }
 
 /// Parses the text of an auth-config; the error names the line and column.
-pub fn parse_auth_config(text: &str) -> Result<Identity, String> {
+pub fn parse_auth_config(text: &str) -> Result<Identity, serde_saphyr::Error> {
     if text.trim().is_empty() {
         return Ok(Identity::default());
     }
-    serde_saphyr::from_str::<Identity>(text).map_err(|err| {
-        // serde-saphyr reports "line L column C"; keep its words but fold them onto one line.
-        crate::message::fold_whitespace(&err.to_string())
-    })
+    serde_saphyr::from_str::<Identity>(text)
 }
 
 #[cfg(test)]
@@ -182,7 +190,10 @@ mod tests {
         let identity = Identity { email: None, ..full_identity() };
         let err = TokenClaims::new("px.io", identity, Validity::from_now(Duration::from_secs(1), Duration::ZERO))
             .unwrap_err();
-        assert_eq!(err.to_string(), "the token has no email: set it with --email or in the --auth-config file");
+        assert!(matches!(err, ClaimsError::Missing("email")), "{err:?}");
+        let identity = Identity { sub: Some(String::new()), ..full_identity() };
+        let err = TokenClaims::new("px.io", identity, Validity::from_now(Duration::from_secs(1), Duration::ZERO));
+        assert!(matches!(err, Err(ClaimsError::Missing("sub"))), "an empty claim is a missing one");
     }
 
     #[test]
@@ -213,9 +224,9 @@ mod tests {
 
     #[test]
     fn auth_config_errors_name_the_line() {
-        let err = parse_auth_config("name: a\nroles: [unclosed\n").unwrap_err();
+        let err = parse_auth_config("name: a\nroles: [unclosed\n").unwrap_err().to_string();
         assert!(err.contains("line"), "{err}");
-        let err = parse_auth_config("name: [1, 2]\n").unwrap_err();
+        let err = parse_auth_config("name: [1, 2]\n").unwrap_err().to_string();
         assert!(err.contains("line 1"), "{err}");
     }
 }

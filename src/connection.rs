@@ -7,9 +7,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kube::config::{Config, KubeConfigOptions, Kubeconfig};
-
-use crate::message::one_line;
+use kube::config::{Config, InClusterError, KubeConfigOptions, Kubeconfig, KubeconfigError};
 
 /// kubectl's connection flags, as the user gave them.
 #[derive(Debug, Clone, Default)]
@@ -42,21 +40,33 @@ impl fmt::Debug for Connection {
     }
 }
 
-/// Why no client could be built.
+/// Why no client could be built. The fix (which flag to check) is the binary's to add.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("cannot load kubeconfig {path}: {reason} (check --kubeconfig)")]
-    Kubeconfig { path: String, reason: String },
-    #[error(
-        "no kubeconfig found ($KUBECONFIG, ~/.kube/config) and not running in a Pod: pass --kubeconfig or set KUBECONFIG"
-    )]
+    #[error("cannot load kubeconfig {path}")]
+    Kubeconfig {
+        path: String,
+        #[source]
+        source: KubeconfigError,
+    },
+    #[error("no kubeconfig found ($KUBECONFIG, ~/.kube/config) and not running in a Pod")]
     NoConfig,
-    #[error("cannot use context {context:?} from kubeconfig: {reason} (check --context, --cluster, --user)")]
-    Context { context: String, reason: String },
-    #[error("cannot use in-cluster config: {0}")]
-    InCluster(String),
-    #[error("cannot build a client for {server}: {reason}")]
-    Client { server: String, reason: String },
+    #[error("cannot use context {context:?} from kubeconfig")]
+    Context {
+        context: String,
+        #[source]
+        source: KubeconfigError,
+    },
+    #[error("cannot use context \"\" from kubeconfig: {origin} sets no current-context")]
+    NoCurrentContext { origin: String },
+    #[error("cannot use in-cluster config")]
+    InCluster(#[source] InClusterError),
+    #[error("cannot build a client for {server}")]
+    Client {
+        server: String,
+        #[source]
+        source: kube::Error,
+    },
 }
 
 impl ConnectionOptions {
@@ -79,18 +89,16 @@ impl ConnectionOptions {
         }
         let server = config.cluster_url.to_string().trim_end_matches('/').to_owned();
         let namespace = config.default_namespace.clone();
-        let client = kube::Client::try_from(config)
-            .map_err(|err| ConnectError::Client { server: server.clone(), reason: one_line(&err) })?;
+        let client =
+            kube::Client::try_from(config).map_err(|source| ConnectError::Client { server: server.clone(), source })?;
         Ok(Connection { client, context, server, namespace })
     }
 
     async fn load_config(&self) -> Result<(Config, String), ConnectError> {
         let (kubeconfig, origin) = match &self.kubeconfig {
             Some(path) => {
-                let kubeconfig = Kubeconfig::read_from(path).map_err(|err| ConnectError::Kubeconfig {
-                    path: path.display().to_string(),
-                    reason: one_line(&err),
-                })?;
+                let kubeconfig = Kubeconfig::read_from(path)
+                    .map_err(|source| ConnectError::Kubeconfig { path: path.display().to_string(), source })?;
                 (kubeconfig, path.display().to_string())
             }
             None => match Kubeconfig::read() {
@@ -98,13 +106,13 @@ impl ConnectionOptions {
                 Err(err) => {
                     let env_set = std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty());
                     if !env_set && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
-                        let config = Config::incluster().map_err(|err| ConnectError::InCluster(one_line(&err)))?;
+                        let config = Config::incluster().map_err(ConnectError::InCluster)?;
                         return Ok((config, "in-cluster".to_owned()));
                     }
                     if env_set {
                         return Err(ConnectError::Kubeconfig {
                             path: std::env::var("KUBECONFIG").unwrap_or_default(),
-                            reason: one_line(&err),
+                            source: err,
                         });
                     }
                     return Err(ConnectError::NoConfig);
@@ -115,14 +123,11 @@ impl ConnectionOptions {
             KubeConfigOptions { context: self.context.clone(), cluster: self.cluster.clone(), user: self.user.clone() };
         let context = self.context.clone().or_else(|| kubeconfig.current_context.clone()).unwrap_or_default();
         if context.is_empty() && self.cluster.is_none() {
-            return Err(ConnectError::Context {
-                context: context.clone(),
-                reason: format!("{origin} sets no current-context"),
-            });
+            return Err(ConnectError::NoCurrentContext { origin });
         }
         let config = Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
-            .map_err(|err| ConnectError::Context { context: context.clone(), reason: one_line(&err) })?;
+            .map_err(|source| ConnectError::Context { context: context.clone(), source })?;
         Ok((config, context))
     }
 }
@@ -159,25 +164,41 @@ impl ApiAction {
 pub enum ApiError {
     #[error("forbidden: cannot {verb} {target} (context {context:?}): ask for RBAC that allows {verb:?} on {resource:?}{scope}", verb = .action.verb, target = .action.target(), resource = .action.resource, scope = .action.namespace.as_ref().map(|n| format!(" in namespace {n:?}")).unwrap_or_default())]
     Forbidden { action: Box<ApiAction>, context: String },
-    #[error("cannot reach the API server {server} (context {context:?}) to {verb} {target}: {reason} (check --context, --kubeconfig and --request-timeout)", verb = .action.verb, target = .action.target())]
-    Unreachable { action: Box<ApiAction>, server: String, context: String, reason: String },
-    #[error("cannot {verb} {target}: {message}", verb = .action.verb, target = .action.target())]
-    Rejected { action: Box<ApiAction>, message: String, code: u16, reason: String },
+    #[error("cannot reach the API server {server} (context {context:?}) to {verb} {target}", verb = .action.verb, target = .action.target())]
+    Unreachable {
+        action: Box<ApiAction>,
+        server: String,
+        context: String,
+        #[source]
+        source: Box<kube::Error>,
+    },
+    /// The server answered with an error status; its message names objects, never contents.
+    #[error("cannot {verb} {target}: {message}", verb = .action.verb, target = .action.target(), message = .status.message)]
+    Rejected { action: Box<ApiAction>, status: Box<kube::core::Status> },
 }
 
 impl ApiError {
+    /// The HTTP status the server answered with, if it answered.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            ApiError::Rejected { status, .. } => Some(status.code),
+            ApiError::Forbidden { .. } => Some(403),
+            ApiError::Unreachable { .. } => None,
+        }
+    }
     pub fn is_not_found(&self) -> bool {
-        matches!(self, ApiError::Rejected { code: 404, .. })
+        self.code() == Some(404)
     }
     pub fn is_forbidden(&self) -> bool {
         matches!(self, ApiError::Forbidden { .. })
     }
     pub fn is_conflict(&self) -> bool {
-        matches!(self, ApiError::Rejected { code: 409, .. })
+        self.code() == Some(409)
     }
+    /// The status reason (`NotFound`, `AlreadyExists`, …), as Kubernetes names it.
     pub fn reason(&self) -> &str {
         match self {
-            ApiError::Rejected { reason, .. } => reason,
+            ApiError::Rejected { status, .. } => &status.reason,
             ApiError::Forbidden { .. } => "Forbidden",
             ApiError::Unreachable { .. } => "Unreachable",
         }
@@ -193,17 +214,12 @@ impl Connection {
             kube::Error::Api(status) if status.is_forbidden() => {
                 ApiError::Forbidden { action, context: self.context.clone() }
             }
-            kube::Error::Api(status) => ApiError::Rejected {
-                action,
-                message: status.message.clone(),
-                code: status.code,
-                reason: status.reason.clone(),
-            },
+            kube::Error::Api(status) => ApiError::Rejected { action, status },
             other => ApiError::Unreachable {
                 action,
                 server: self.server.clone(),
                 context: self.context.clone(),
-                reason: one_line(&other),
+                source: Box::new(other),
             },
         }
     }

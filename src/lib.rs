@@ -2,6 +2,7 @@
 //!
 //! The binary (`kubectl-pxtoken`) is a thin layer over these modules:
 //! - [`duration`]: pxctl's token-duration grammar and kubectl's `--request-timeout`;
+//! - [`names`]: Kubernetes' rules for namespaces, Secret names and keys, checked locally;
 //! - [`claims`]: the claim set openstorage writes and pxctl's `--auth-config` YAML;
 //! - [`signing`]: HS256/RS256/ES256 signing with keys held in secret boxes;
 //! - [`message`]: error text on one line;
@@ -9,8 +10,10 @@
 //! - [`paging`]: listing a collection a page at a time, with selectors;
 //! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet),
 //!   and a cache of where they were found (never the key), keyed by the connection;
-//! - [`token_secret`]: the labelled, annotated Secret a token is stored in;
-//! - [`tenant`]: onboarding one tenant end to end;
+//! - [`token_secret`]: the labelled, annotated Secret a token is stored in, and the one flow
+//!   that stores it;
+//! - [`tenant`]: onboarding one tenant end to end, and many at once;
+//! - [`admin`]: the storage administrator's token;
 //! - [`rotator_manifest`]: the ServiceAccount, RBAC and CronJob that run `rotate` in the cluster
 //!   (with its CronJob schedule check);
 //! - [`storage_class`]: a StorageClass wired to the tenant Secret, and applying it;
@@ -19,13 +22,16 @@
 //! - [`age`]: ages and time left as kubectl prints them.
 
 pub mod age;
+pub mod admin;
 pub mod claims;
 pub mod connection;
 mod cron_schedule;
 pub mod discovery;
 pub mod duration;
+#[cfg(test)]
+pub(crate) mod fake_api;
 pub mod message;
-mod name_rules;
+pub mod names;
 pub mod paging;
 pub mod rotator_manifest;
 pub mod signing;

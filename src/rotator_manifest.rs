@@ -24,7 +24,7 @@ use serde::Serialize;
 pub use crate::cron_schedule::{CronSchedule, ScheduleError};
 use crate::discovery::SharedSecretRef;
 use crate::duration::TokenDuration;
-use crate::name_rules::{NameError, check_label, check_secret_key, check_subdomain};
+use crate::names::{InvalidName, NameRule};
 
 /// Name of every object (the RBAC for the key Secret adds `-key`).
 pub const DEFAULT_ROTATOR_NAME: &str = "pxtoken-rotator";
@@ -79,7 +79,7 @@ impl RotatorOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum RotatorError {
     #[error(transparent)]
-    Name(#[from] NameError),
+    Name(#[from] InvalidName),
     #[error("the key Secret reference {reference} names no namespace; the rotator needs NAMESPACE/NAME:KEY")]
     KeyNamespaceMissing { reference: SharedSecretRef },
     #[error("the issuer is empty; the rotator must sign with the issuer Portworx trusts")]
@@ -157,14 +157,14 @@ pub fn build_rotator_manifest(options: &RotatorOptions) -> Result<RotatorManifes
         .clone()
         .ok_or_else(|| RotatorError::KeyNamespaceMissing { reference: options.key.clone() })?;
     let namespace = options.namespace.clone().unwrap_or_else(|| key_namespace.clone());
-    check_subdomain("rotator name", &options.name)?;
-    check_label("namespace", &namespace)?;
-    check_label("key Secret namespace", &key_namespace)?;
-    check_subdomain("key Secret name", &options.key.name)?;
-    check_secret_key("key Secret key", &options.key.key)?;
+    NameRule::Subdomain.check("rotator name", &options.name)?;
+    NameRule::Label.check("namespace", &namespace)?;
+    NameRule::Label.check("key Secret namespace", &key_namespace)?;
+    NameRule::Subdomain.check("key Secret name", &options.key.name)?;
+    NameRule::DataKey.check("key Secret key", &options.key.key)?;
     let tenants = tenant_namespaces(options);
     for tenant in &tenants {
-        check_label("tenant namespace", tenant)?;
+        NameRule::Label.check("tenant namespace", tenant)?;
     }
     if options.issuer.trim().is_empty() {
         return Err(RotatorError::EmptyIssuer);

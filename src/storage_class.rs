@@ -16,7 +16,7 @@ use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, ObjectMeta, Patch, PatchParams};
 
 use crate::connection::{ApiAction, ApiError, Connection};
-use crate::name_rules::{NameError, check_label, check_subdomain};
+use crate::names::{InvalidName, NameRule};
 use crate::token_secret::{DEFAULT_SECRET_NAME, DryRun, MANAGED_BY_VALUE};
 
 pub const CSI_PROVISIONER: &str = "pxd.portworx.com";
@@ -126,7 +126,7 @@ impl StorageClassOptions {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageClassError {
     #[error(transparent)]
-    Name(#[from] NameError),
+    Name(#[from] InvalidName),
     #[error("invalid parameter {input:?}: expected KEY=VALUE with a non-empty key and value, e.g. repl=3")]
     MalformedParam { input: String },
     #[error(
@@ -160,10 +160,10 @@ fn is_secret_wiring(key: &str) -> bool {
 
 /// Checks names and parameters and builds the class.
 pub fn build_storage_class(options: &StorageClassOptions) -> Result<StorageClass, StorageClassError> {
-    check_subdomain("StorageClass name", &options.name)?;
-    check_subdomain("secret name", &options.secret_name)?;
+    NameRule::Subdomain.check("StorageClass name", &options.name)?;
+    NameRule::Subdomain.check("secret name", &options.secret_name)?;
     if let Some(tenant) = &options.tenant {
-        check_label("tenant namespace", tenant)?;
+        NameRule::Label.check("tenant namespace", tenant)?;
     }
     let namespace = options.tenant.clone().unwrap_or_else(|| PVC_NAMESPACE_TEMPLATE.to_owned());
     let mut parameters = BTreeMap::new();
@@ -322,8 +322,8 @@ pub async fn apply_storage_class(
     let action = ApiAction::new(verb, STORAGE_CLASSES, None, Some(&name));
     let applied =
         api.patch(&name, &params, &Patch::Apply(wanted)).await.map_err(|err| match conn.api_error(action, err) {
-            ApiError::Rejected { code: 409, message, .. } => {
-                ApplyError::ManagedElsewhere { name: name.clone(), message }
+            ApiError::Rejected { status, .. } if status.code == 409 => {
+                ApplyError::ManagedElsewhere { name: name.clone(), message: status.message }
             }
             err => err.into(),
         })?;

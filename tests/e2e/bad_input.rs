@@ -208,3 +208,96 @@ fn two_portworx_installs_ask_which_one() {
     assert_error(&run, 1, &[first.name(), second.name(), "--px-namespace"], &one.shared_secret);
     assert!(!secret_exists(&tenant, "px-k8s-user"));
 }
+
+/// Requests the plugin sent, as `-v 3` logs them.
+fn requests(run: &Run) -> usize {
+    run.stderr.lines().filter(|l| l.ends_with(": requesting")).count()
+}
+
+#[test]
+fn names_and_keys_are_checked_with_kubernetes_rules_before_any_request() {
+    let tenant = TestNamespace::new("team-names");
+    let key = ["--shared-secret-ref", "kube-system/pxkeys:shared-secret", "--issuer", "names.io", "-v", "3"];
+    let label = "a lowercase RFC 1123 label must consist of";
+    let subdomain = "a lowercase RFC 1123 subdomain must consist of";
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["tenant", "Bad_NS!"], &[r#"invalid namespace "Bad_NS!""#, label]),
+        (&["tenant", ""], &[r#"invalid namespace """#, label]),
+        (&["tenant", &tenant, "--secret-name", ""], &[r#"invalid --secret-name "": "#, subdomain]),
+        (&["tenant", &tenant, "--secret-name", "Px_Token"], &[r#"invalid --secret-name "Px_Token""#, subdomain]),
+        (&["tenant", &tenant, "--secret-key", "a/b"], &[r#"invalid --secret-key "a/b""#, "config key"]),
+        (&["tenant", &tenant, "--secret-key", ".."], &[r#"invalid --secret-key "..": must not be '..'"#]),
+        (&["tenant", &"a".repeat(64)], &["invalid namespace", "must be no more than 63 characters"]),
+        (&["tenant", "team\u{1b}[31m"], &[r#"invalid namespace "team\u{1b}[31m""#]),
+        (&["tenant", &tenant, "-n", "Bad_NS"], &[r#"invalid --namespace "Bad_NS""#, label]),
+        (&["tenant", &tenant, "--px-namespace", "Px"], &[r#"invalid --px-namespace "Px""#, label]),
+        (&["admin", "--save-secret", ""], &[r#"invalid --save-secret "": secret name """#, subdomain]),
+        (&["admin", "--save-secret", "Bad/px-admin"], &[r#"invalid --save-secret "Bad/px-admin": namespace "Bad""#]),
+        (&["admin", "--save-secret", "a/b/c"], &[r#"invalid --save-secret "a/b/c": expected [NAMESPACE/]NAME"#]),
+    ];
+    for (args, words) in cases {
+        let run = pxtoken("admin").args(*args).args(key).run();
+        assert_error(&run, 2, words, "");
+        assert_eq!(requests(&run), 0, "a bad name cost a request:\n{run}");
+        assert!(!run.stderr.contains('\u{1b}'), "a control character reached the terminal:\n{run}");
+    }
+    let run = pxtoken("admin").args(["tenant", &tenant, "--shared-secret-ref", "kube-system/Pxkeys:k"]).run();
+    assert_error(&run, 2, &[r#"invalid --shared-secret-ref "kube-system/Pxkeys:k": secret name "Pxkeys""#], "");
+    assert!(!secret_exists(&tenant, "px-k8s-user"));
+}
+
+#[test]
+fn empty_roles_groups_and_claims_are_refused() {
+    let tenant = TestNamespace::new("team-empty");
+    let key = ["--shared-secret-ref", "kube-system/pxkeys:shared-secret", "--issuer", "empty.io", "-v", "3"];
+    let cases: &[(&[&str], &str)] = &[
+        (&["--roles", ""], r#"invalid --roles "": must not be empty"#),
+        (&["--roles", "system.user,,x"], r#"invalid --roles "system.user,,x": has an empty item"#),
+        (&["--groups", " "], r#"invalid --groups " ": must not be empty"#),
+        (&["--groups", "a,"], r#"invalid --groups "a,": has an empty item"#),
+        (&["--name", ""], r#"invalid --name "": must not be empty"#),
+        (&["--sub", ""], r#"invalid --sub "": must not be empty"#),
+    ];
+    for (extra, words) in cases {
+        let run = pxtoken("admin").args(["tenant", &tenant]).args(key).args(*extra).run();
+        assert_error(&run, 2, &[words], "");
+        assert_eq!(requests(&run), 0, "{run}");
+    }
+    let run = pxtoken("admin").args(["admin", "--email", ""]).args(key).run();
+    assert_error(&run, 2, &[r#"invalid --email "": must not be empty"#], "");
+    let run = pxtoken("admin").args(["tenant", &tenant, "--issuer", "", "-v", "3"]).run();
+    assert_error(&run, 2, &[r#"invalid --issuer "": must not be empty"#], "");
+    assert_eq!(requests(&run), 0, "{run}");
+    assert!(!secret_exists(&tenant, "px-k8s-user"));
+}
+
+#[test]
+fn a_bad_entry_in_a_tenant_list_stops_the_run_before_any_request() {
+    let px_ns = TestNamespace::new("px");
+    install_operator_style(&px_ns, Some("list.io"));
+    let good = TestNamespace::new("bulk-good");
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("tenants.yaml");
+    for (entry, words) in [
+        ("- namespace: Bad_NS!\n", &[r#"invalid namespace "Bad_NS!""#, "RFC 1123 label"][..]),
+        ("- namespace: ok\n  secretName: Tok\n", &[r#"invalid secret name "Tok""#][..]),
+        ("- namespace: ok\n  roles: [\"\"]\n", &["has an empty role"][..]),
+    ] {
+        std::fs::write(&list, format!("- namespace: {good}\n{entry}")).unwrap();
+        let run = pxtoken("admin").args(["tenant", "--px-namespace", &px_ns, "--from-file"]).arg(&list).run();
+        assert_error(&run, 1, &[&format!("invalid tenant list {}", list.display())], "");
+        assert_error(&run, 1, words, "");
+        assert!(!secret_exists(&good, "px-k8s-user"), "the valid entry was onboarded:\n{run}");
+    }
+}
+
+#[test]
+fn bare_command_shows_the_help_like_kubectl() {
+    let run = pxtoken("admin").run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stderr.is_empty(), "{run}");
+    for word in ["Usage: kubectl pxtoken", "tenant", "admin", "generate", "--kubeconfig", "Examples:"] {
+        assert!(run.stdout.contains(word), "the help lacks {word:?}:\n{run}");
+    }
+    assert_eq!(run.stdout, pxtoken("admin").arg("--help").succeeds(), "the same help as --help");
+}

@@ -1,14 +1,20 @@
-//! Flags shared by every command: kubectl's global flags and the key/issuer overrides.
+//! Flags shared by commands: kubectl's global flags, the key/issuer overrides, the token's
+//! lifetime, and the Secret a token goes to. Their values are checked with [`crate::checks`].
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 use pxtoken::connection::{Connection, ConnectionOptions};
-use pxtoken::discovery::{DiscoveryCache, KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef};
+use pxtoken::discovery::{
+    DiscoveryCache, KeyOverrides, SHARED_SECRET_ENV, SharedSecretRef, SigningSetup, discover_signing_key,
+};
 use pxtoken::duration::{TokenDuration, parse_request_timeout};
-use pxtoken::token_secret::DryRun;
+use pxtoken::names::{NameRule, check_namespace, check_secret_key, check_secret_name};
+use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, DryRun, SecretTarget, StoreOptions};
 use secrecy::SecretString;
+
+use crate::checks::{UsageError, check_name, check_not_empty, check_part};
 
 /// kubectl's global flags, with kubectl's names and meanings.
 #[derive(Debug, Args, Clone)]
@@ -52,13 +58,23 @@ fn parse_request_timeout_arg(input: &str) -> Result<OptionalDuration, String> {
 }
 
 impl GlobalArgs {
+    /// `-n` by Kubernetes' rules (`-n ''` means no namespace given, as in kubectl), and the
+    /// key flags every signing command has.
+    pub fn validate(&self, key: &KeyArgs) -> Result<(), UsageError> {
+        match self.namespace.as_deref() {
+            Some(namespace) if !namespace.is_empty() => check_name("--namespace", NameRule::Label, namespace)?,
+            _ => {}
+        }
+        key.validate()
+    }
+
     pub fn connection_options(&self) -> ConnectionOptions {
         ConnectionOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
             cluster: self.cluster.clone(),
             user: self.user.clone(),
-            namespace: self.namespace.clone(),
+            namespace: self.namespace.clone().filter(|n| !n.is_empty()),
             impersonate: self.impersonate.clone(),
             impersonate_groups: self.impersonate_groups.clone(),
             request_timeout: self.request_timeout.0,
@@ -75,8 +91,34 @@ impl GlobalArgs {
     }
 
     /// Connects, bounded by `--request-timeout` (kube-rs loads exec credentials here too).
+    /// Builds a client; sends no request.
     pub async fn connect(&self) -> anyhow::Result<Connection> {
         Ok(self.connection_options().connect().await?)
+    }
+
+    /// Connects unless the cluster is not needed: a key and an issuer both given locally, as
+    /// pxctl needs no cluster, and nothing to store in one.
+    pub async fn connect_unless_offline(
+        &self,
+        overrides: &KeyOverrides,
+        stores: bool,
+    ) -> anyhow::Result<Option<Connection>> {
+        if !stores && overrides.has_local_key() && overrides.issuer.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(self.connect().await?))
+    }
+
+    /// The key and issuer: the overrides, else the cluster's Portworx install (remembered in
+    /// the discovery cache).
+    pub async fn signing_setup(
+        &self,
+        key: &KeyArgs,
+        overrides: &KeyOverrides,
+        conn: Option<&Connection>,
+    ) -> anyhow::Result<SigningSetup> {
+        let cache = conn.and_then(|conn| self.discovery_cache(conn, key));
+        Ok(discover_signing_key(conn, overrides, cache.as_ref()).await?)
     }
 }
 
@@ -110,6 +152,22 @@ pub struct KeyArgs {
 }
 
 impl KeyArgs {
+    /// Names in `--px-namespace` and `--shared-secret-ref` by Kubernetes' rules; no empty issuer.
+    pub fn validate(&self) -> Result<(), UsageError> {
+        if let Some(namespace) = &self.px_namespace {
+            check_name("--px-namespace", NameRule::Label, namespace)?;
+        }
+        if let Some(reference) = &self.shared_secret_ref {
+            let (flag, value) = ("--shared-secret-ref", &reference.to_string());
+            if let Some(namespace) = &reference.namespace {
+                check_part(flag, value, check_namespace(namespace))?;
+            }
+            check_part(flag, value, check_secret_name(&reference.name))?;
+            check_part(flag, value, check_secret_key(&reference.key))?;
+        }
+        check_not_empty("--issuer", self.issuer.as_deref())
+    }
+
     /// The overrides, with the env var read once; warns when the secret sits in argv.
     pub fn overrides(&self) -> KeyOverrides {
         if self.shared_secret.is_some() {
@@ -131,15 +189,26 @@ impl KeyArgs {
     }
 }
 
-/// Lifetime and clock-skew flags of the commands that issue tokens.
+/// Lifetime and clock-skew flags of the commands that issue tokens. The lifetime defaults to
+/// `1y` (the documented workflow's); `generate` sets pxctl's `1d` with [`GENERATE_DURATION`].
 #[derive(Debug, Args, Clone)]
 pub struct ValidityArgs {
+    /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
+    #[arg(long, default_value = "1y", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
+    pub token_duration: TokenDuration,
     /// How far to backdate iat against node clock skew, e.g. 10m, 30s, 0
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_request_timeout_arg, help_heading = "Token")]
     pub clock_skew: OptionalDuration,
 }
 
+/// `generate`'s default lifetime: pxctl's.
+pub const GENERATE_DURATION: &str = "1d";
+
 impl ValidityArgs {
+    pub fn lifetime(&self) -> Duration {
+        self.token_duration.as_duration()
+    }
+
     pub fn clock_skew(&self) -> Duration {
         self.clock_skew.0.unwrap_or_default()
     }
@@ -168,6 +237,47 @@ impl From<DryRunArg> for DryRun {
     }
 }
 
+/// Which Secret and key hold a tenant's token (tenant; later inspect, storageclass).
+#[derive(Debug, Args, Clone)]
+pub struct SecretNameArgs {
+    /// Name of the Secret that holds the token
+    #[arg(long, default_value = DEFAULT_SECRET_NAME, value_name = "NAME", help_heading = "Secret")]
+    pub secret_name: String,
+    /// Key of the token in the Secret
+    #[arg(long, default_value = DEFAULT_SECRET_KEY, value_name = "KEY", help_heading = "Secret")]
+    pub secret_key: String,
+}
+
+impl SecretNameArgs {
+    /// Name and key by Kubernetes' rules.
+    pub fn validate(&self) -> Result<(), UsageError> {
+        check_name("--secret-name", NameRule::Subdomain, &self.secret_name)?;
+        check_name("--secret-key", NameRule::DataKey, &self.secret_key)
+    }
+
+    /// The target in `namespace`.
+    pub fn target(&self, namespace: &str) -> SecretTarget {
+        SecretTarget { namespace: namespace.to_owned(), name: self.secret_name.clone(), key: self.secret_key.clone() }
+    }
+}
+
+/// How a token Secret is written: takeover and dry run (tenant, admin `--save-secret`).
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// Take over an existing Secret that kubectl-pxtoken did not create
+    #[arg(long, help_heading = "Secret")]
+    pub overwrite: bool,
+    /// Print what would be written (client) or have the server check it (server); write nothing
+    #[arg(long, value_enum, value_name = "STRATEGY", default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client", help_heading = "Secret")]
+    pub dry_run: DryRunArg,
+}
+
+impl StoreArgs {
+    pub fn options(&self, create_namespace: bool) -> StoreOptions {
+        StoreOptions { overwrite: self.overwrite, create_namespace, dry_run: self.dry_run.into() }
+    }
+}
+
 /// kubectl's `-o` for commands that write objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ObjectOutput {
@@ -176,10 +286,13 @@ pub enum ObjectOutput {
     Name,
 }
 
-/// Splits `--roles a,b --roles c` into one list; `None` when the flag was not given.
-pub fn list_flag(values: &[String]) -> Option<Vec<String>> {
-    if values.is_empty() {
-        return None;
+impl ObjectOutput {
+    /// The format as typed: `yaml`, `json` or `name`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectOutput::Yaml => "yaml",
+            ObjectOutput::Json => "json",
+            ObjectOutput::Name => "name",
+        }
     }
-    Some(values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect())
 }

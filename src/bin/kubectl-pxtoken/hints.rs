@@ -1,18 +1,79 @@
 //! The fix for a failure, in this binary's flags. The library says what went wrong and where;
 //! only the binary knows which flag changes that, so the `error:` line ends with the hint
 //! (`<what failed>: <how to fix it>`).
+//!
+//! Transparent wrappers (`#[error(transparent)]`) hide their inner error from the source chain,
+//! so each wrapper is looked through here; the wrapper also tells which command failed, and so
+//! which of its flags applies (`--secret-name` for tenant, `--save-secret` for admin).
 
+use std::error::Error;
+
+use pxtoken::admin::AdminError;
+use pxtoken::claims::{AuthConfigError, ClaimsError};
+use pxtoken::connection::{ApiError, ConnectError};
 use pxtoken::discovery::{DiscoveryError, KeyFile};
+use pxtoken::tenant::{BulkFailed, TenantError, TenantListError};
+use pxtoken::token_secret::SecretWriteError;
 
-/// The fix for the first error in `err`'s chain that has one.
-pub fn hint_for(err: &anyhow::Error) -> Option<String> {
-    err.chain().find_map(|cause| {
-        // Each library error type with flag-specific fixes gets a line here.
-        if let Some(err) = cause.downcast_ref::<DiscoveryError>() {
-            return discovery(err);
-        }
-        None
-    })
+/// The `error:` line's text: the failure and its causes, then the fix for the first error in
+/// the chain that has one.
+pub fn error_line(err: &(dyn Error + 'static)) -> String {
+    let mut line = pxtoken::message::one_line(err);
+    if let Some(hint) = std::iter::successors(Some(err), |&err| err.source()).find_map(hint_for_cause) {
+        line.push_str(": ");
+        line.push_str(&hint);
+    }
+    line
+}
+
+/// The fix for `err` itself (looking through transparent wrappers), not for its sources.
+/// Each library error type with flag-specific fixes gets a line here.
+fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
+    if let Some(err) = err.downcast_ref::<DiscoveryError>() {
+        return discovery(err);
+    }
+    if let Some(err) = err.downcast_ref::<TenantError>() {
+        return match err {
+            TenantError::AdminRefused { .. } => Some("pass --allow-admin if that is really meant".into()),
+            TenantError::Claims(ClaimsError::Missing(claim)) => {
+                Some(format!("set it with --{claim} or in the --auth-config file"))
+            }
+            TenantError::Write(err) => write(err, "--secret-name", true),
+            TenantError::Sign(_) => None,
+        };
+    }
+    if let Some(err) = err.downcast_ref::<AdminError>() {
+        return match err {
+            AdminError::Claims(ClaimsError::Missing(claim)) => Some(format!("set it with --{claim}")),
+            AdminError::Write(err) => write(err, "--save-secret", false),
+            AdminError::Sign(_) | AdminError::NoConnection { .. } => None,
+        };
+    }
+    if let Some(ClaimsError::Missing(_)) = err.downcast_ref::<ClaimsError>() {
+        return Some("set it in the --auth-config file".into());
+    }
+    if let Some(err) = err.downcast_ref::<SecretWriteError>() {
+        return write(err, "--secret-name", true);
+    }
+    if let Some(err) = err.downcast_ref::<ApiError>() {
+        return api(err);
+    }
+    if let Some(err) = err.downcast_ref::<ConnectError>() {
+        return connect(err);
+    }
+    if err.is::<BulkFailed>() {
+        return Some("fix them and run the same command again".into());
+    }
+    if let Some(TenantListError::Parse { .. }) = err.downcast_ref::<TenantListError>() {
+        return Some(
+            "expected a YAML list of entries with namespace and optional name, email, sub, roles, groups, secretName"
+                .into(),
+        );
+    }
+    if let Some(AuthConfigError::Parse { .. }) = err.downcast_ref::<AuthConfigError>() {
+        return Some("expected YAML with keys name, email, sub, roles, groups".into());
+    }
+    None
 }
 
 /// The flag through which the user gives `file`.
@@ -38,19 +99,44 @@ pub fn discovery(err: &DiscoveryError) -> Option<String> {
         DiscoveryError::NoIssuer { .. } => "pass --issuer with the value of the nodes' -jwt_issuer",
         DiscoveryError::NoKeyOffline => "pass --shared-secret-file, --rsa-private-keyfile or --ecdsa-private-keyfile",
         DiscoveryError::NoIssuerOffline => "pass --issuer",
-        DiscoveryError::Key(_) | DiscoveryError::Api(_) => return None,
+        DiscoveryError::Api(err) => return api(err),
+        DiscoveryError::Key(_) => return None,
     };
     Some(hint.to_owned())
 }
 
-/// The `error:` line's text: the failure and its causes, then the fix when there is one.
-pub fn error_line(err: &anyhow::Error) -> String {
-    let mut line = pxtoken::message::one_line(err.as_ref());
-    if let Some(hint) = hint_for(err) {
-        line.push_str(": ");
-        line.push_str(&hint);
+/// Storing a token Secret: `name_flag` chooses another Secret; `create_namespace` says whether
+/// the command has `--create-namespace`.
+fn write(err: &SecretWriteError, name_flag: &str, create_namespace: bool) -> Option<String> {
+    match err {
+        SecretWriteError::NotManaged { .. } => {
+            Some(format!("pass --overwrite to take it over, or choose another {name_flag}"))
+        }
+        SecretWriteError::NamespaceMissing { .. } if create_namespace => {
+            Some("create it first or pass --create-namespace".into())
+        }
+        SecretWriteError::NamespaceMissing { .. } => Some("create it first".into()),
+        SecretWriteError::Api(err) => api(err),
+        SecretWriteError::InvalidTarget(_) | SecretWriteError::Conflict { .. } => None,
     }
-    line
+}
+
+fn api(err: &ApiError) -> Option<String> {
+    match err {
+        ApiError::Unreachable { .. } => Some("check --context, --kubeconfig and --request-timeout".into()),
+        ApiError::Forbidden { .. } | ApiError::Rejected { .. } => None,
+    }
+}
+
+fn connect(err: &ConnectError) -> Option<String> {
+    match err {
+        ConnectError::Kubeconfig { .. } => Some("check --kubeconfig".into()),
+        ConnectError::NoConfig => Some("pass --kubeconfig or set KUBECONFIG".into()),
+        ConnectError::Context { .. } | ConnectError::NoCurrentContext { .. } => {
+            Some("check --context, --cluster, --user".into())
+        }
+        ConnectError::InCluster(_) | ConnectError::Client { .. } => None,
+    }
 }
 
 #[cfg(test)]
@@ -58,8 +144,8 @@ mod tests {
     use super::*;
     use pxtoken::discovery::{Install, SharedSecretRef};
 
-    fn line(err: DiscoveryError) -> String {
-        error_line(&anyhow::Error::new(err))
+    fn line(err: impl Into<anyhow::Error>) -> String {
+        error_line(err.into().as_ref())
     }
 
     #[test]
@@ -84,6 +170,31 @@ mod tests {
     }
 
     #[test]
+    fn store_lines_name_the_flag_of_the_command_that_failed() {
+        let missing = || SecretWriteError::NamespaceMissing { namespace: "team-x".into() };
+        assert_eq!(
+            line(TenantError::Write(missing())),
+            r#"namespace "team-x" not found: create it first or pass --create-namespace"#
+        );
+        assert_eq!(line(AdminError::Write(missing())), r#"namespace "team-x" not found: create it first"#);
+        let foreign = || SecretWriteError::NotManaged { namespace: "a".into(), name: "s".into() };
+        assert_eq!(
+            line(TenantError::Write(foreign())),
+            "secret a/s exists and was not created by kubectl-pxtoken; left untouched: pass --overwrite to take it over, or choose another --secret-name"
+        );
+        assert!(line(AdminError::Write(foreign())).ends_with("or choose another --save-secret"));
+        assert_eq!(
+            line(TenantError::AdminRefused { namespace: "a".into() }),
+            r#"refusing to give tenant "a" administrator powers (role system.admin or group "*"): pass --allow-admin if that is really meant"#
+        );
+        assert_eq!(
+            line(TenantError::Claims(ClaimsError::Missing("email"))),
+            "the token has no email: set it with --email or in the --auth-config file"
+        );
+        assert_eq!(line(ClaimsError::Missing("sub")), "the token has no sub: set it in the --auth-config file");
+    }
+
+    #[test]
     fn a_hint_is_found_below_added_context() {
         let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
         let err = anyhow::Error::new(DiscoveryError::ReadFile {
@@ -92,8 +203,11 @@ mod tests {
             source: missing,
         })
         .context("cannot sign");
-        assert_eq!(hint_for(&err).as_deref(), Some("check --ecdsa-private-keyfile"));
-        assert!(error_line(&err).starts_with("cannot sign: cannot read the ECDSA private key file /k.pem: "));
-        assert_eq!(hint_for(&anyhow::anyhow!("plain")), None);
+        let line = error_line(err.as_ref());
+        assert!(line.starts_with("cannot sign: cannot read the ECDSA private key file /k.pem: "), "{line}");
+        assert!(line.ends_with(": check --ecdsa-private-keyfile"), "{line}");
+        let err = anyhow::Error::new(ConnectError::NoConfig).context("while onboarding");
+        assert!(error_line(err.as_ref()).ends_with(": pass --kubeconfig or set KUBECONFIG"));
+        assert_eq!(error_line(anyhow::anyhow!("plain").as_ref()), "plain");
     }
 }

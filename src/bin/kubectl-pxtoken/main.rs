@@ -1,5 +1,6 @@
 //! `kubectl pxtoken`: issue Portworx tokens and keep them healthy, with your own kubeconfig.
 
+mod checks;
 mod cli;
 mod commands;
 mod complete;
@@ -9,8 +10,9 @@ mod output;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
+use crate::checks::UsageError;
 use crate::cli::GlobalArgs;
 use crate::commands::{admin, completion, generate, man, tenant};
 
@@ -23,15 +25,16 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT
     bin_name = "kubectl pxtoken",
     version = VERSION,
     about = "Issue Portworx authorization tokens and keep them healthy",
-    after_help = "Examples:\n  kubectl pxtoken tenant team-a\n  kubectl pxtoken admin --output admin.jwt\n  kubectl pxtoken generate --auth-config tenant.yaml --issuer portworx.com --shared-secret-file secret.txt",
+    after_help = "Examples:\n  kubectl pxtoken tenant team-a\n  kubectl pxtoken admin --token-file admin.jwt\n  kubectl pxtoken generate --auth-config tenant.yaml --issuer portworx.com --shared-secret-file secret.txt",
     propagate_version = true,
     max_term_width = 100
 )]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
+    /// None: show the help, as kubectl does for a bare command group.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +110,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let Some(command) = cli.command else {
+        return match Cli::command().print_help() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        };
+    };
     init_logging(cli.global.verbosity);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -117,7 +126,7 @@ fn main() -> ExitCode {
     };
     let global = cli.global;
     let result = runtime.block_on(async move {
-        match cli.command {
+        match command {
             Command::Tenant(args) => tenant::exec(args, &global).await,
             Command::Admin(args) => admin::exec(args, &global).await,
             Command::Generate(args) => generate::exec(args, &global).await,
@@ -127,8 +136,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", hints::error_line(&err));
-            ExitCode::FAILURE
+            eprintln!("error: {}", hints::error_line(err.as_ref()));
+            if err.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
         }
     }
 }

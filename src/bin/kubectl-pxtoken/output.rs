@@ -1,13 +1,18 @@
-//! What commands print: kubectl-style result lines, objects for `-o`, and private files.
+//! What commands print: kubectl-style result lines, objects for `-o`, tokens, progress, and
+//! private files. Results go to stdout; warnings, progress and errors to stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use k8s_openapi::api::core::v1::Secret;
+use pxtoken::admin::AdminToken;
 use pxtoken::claims::TokenClaims;
+use pxtoken::tenant::{TenantError, TenantOutcome, TenantRequest};
 use pxtoken::token_secret::{DryRun, SecretTarget, WriteOutcome, rfc3339};
+use secrecy::ExposeSecret;
 
 use crate::cli::ObjectOutput;
+use crate::hints;
 
 /// kubectl's suffix for dry runs.
 fn dry_run_suffix(dry_run: DryRun) -> &'static str {
@@ -50,8 +55,7 @@ pub fn print_secret(secret: &Secret, format: ObjectOutput) -> anyhow::Result<()>
 /// a reader never sees half a token and a failure leaves the old file as it was.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name =
-        path.file_name().ok_or_else(|| anyhow::anyhow!("--output {} is not a file path", path.display()))?;
+    let file_name = path.file_name().ok_or_else(|| anyhow::anyhow!("{} is not a file path", path.display()))?;
     let temp = dir.join(format!(".{}.pxtoken-tmp", file_name.to_string_lossy()));
     let _ = std::fs::remove_file(&temp);
     let mut options = std::fs::OpenOptions::new();
@@ -65,7 +69,108 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let result = result.and_then(|()| std::fs::rename(&temp, path));
     if let Err(err) = result {
         let _ = std::fs::remove_file(&temp);
-        anyhow::bail!("cannot write --output {}: {err}", path.display());
+        anyhow::bail!("cannot write {}: {err}", path.display());
+    }
+    Ok(())
+}
+
+/// The result of one tenant: the kubectl-style line, or the object `-o` asks for; a warning
+/// first when the tenant's identity changed.
+pub fn tenant_result(
+    request: &TenantRequest,
+    done: &TenantOutcome,
+    format: Option<ObjectOutput>,
+) -> anyhow::Result<()> {
+    if let Some(old) = &done.replaced_subject {
+        eprintln!(
+            "warning: {}: the tenant's subject changed from {old:?} to {:?}; volumes owned by the old subject stay with it",
+            request.target.namespace, done.claims.sub
+        );
+    }
+    match format {
+        Some(format) => print_secret(&done.secret, format),
+        None => {
+            let line = stored_line(&request.target, done.outcome, request.store.dry_run, &done.claims);
+            writeln!(std::io::stdout(), "{line}")?;
+            Ok(())
+        }
+    }
+}
+
+/// A bulk run's output: one result line per tenant on stdout, one `error:` line (with its fix)
+/// per failed tenant on stderr, and a progress bar on stderr when it is a terminal.
+pub struct TenantReport {
+    progress: indicatif::ProgressBar,
+    format: Option<ObjectOutput>,
+}
+
+impl TenantReport {
+    pub fn new(len: usize, format: Option<ObjectOutput>) -> TenantReport {
+        let progress = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new(len as u64)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} tenants {elapsed}") {
+            progress.set_style(style);
+        }
+        TenantReport { progress, format }
+    }
+
+    /// Reports one tenant.
+    pub fn one(&mut self, request: &TenantRequest, result: Result<TenantOutcome, TenantError>) -> anyhow::Result<()> {
+        self.progress.inc(1);
+        self.progress.suspend(|| match result {
+            Ok(done) => tenant_result(request, &done, self.format),
+            Err(err) => {
+                eprintln!("error: {}: {}", request.target.namespace, hints::error_line(&err));
+                Ok(())
+            }
+        })
+    }
+
+    pub fn finish(&self) {
+        self.progress.finish_and_clear();
+    }
+}
+
+/// Where an admin token goes besides the Secret.
+#[derive(Debug, Clone, Default)]
+pub struct TokenDestination {
+    /// Print the stored Secret in this format instead of the result line.
+    pub format: Option<ObjectOutput>,
+    /// Write the token to this file (0600) instead of stdout.
+    pub token_file: Option<std::path::PathBuf>,
+    pub print_pxctl_context: bool,
+}
+
+/// Prints an admin token: the Secret's line (or object), the file, and the token itself on
+/// stdout only when it went nowhere else (or inside the `pxctl context create` line).
+pub fn admin_token(
+    done: &AdminToken,
+    target: Option<&SecretTarget>,
+    dry_run: DryRun,
+    to: &TokenDestination,
+) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout();
+    if let (Some(stored), Some(target)) = (&done.stored, target) {
+        match to.format {
+            Some(format) => print_secret(&stored.secret, format)?,
+            None => writeln!(stdout, "{}", stored_line(target, stored.outcome, dry_run, &done.claims))?,
+        }
+    }
+    let token = done.token.expose_secret();
+    if let Some(path) = &to.token_file {
+        write_private_file(path, token.as_bytes())?;
+        eprintln!("token written to {} (mode 0600, expires {})", path.display(), rfc3339(done.claims.exp));
+    }
+    if to.print_pxctl_context {
+        match &to.token_file {
+            Some(path) => writeln!(stdout, "pxctl context create admin --token=\"$(cat {})\"", path.display())?,
+            None => writeln!(stdout, "pxctl context create admin --token={token}")?,
+        }
+    } else if done.stored.is_none() && to.token_file.is_none() {
+        writeln!(stdout, "{token}")?;
     }
     Ok(())
 }

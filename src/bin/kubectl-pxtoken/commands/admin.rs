@@ -1,17 +1,18 @@
 //! `kubectl pxtoken admin`: the storage administrator's token (`system.admin`, groups `*`).
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use pxtoken::claims::{ADMIN_GROUP, ADMIN_ROLE, Identity, TokenClaims, Validity};
-use pxtoken::discovery::discover_signing_key;
-use pxtoken::duration::TokenDuration;
-use pxtoken::token_secret::{self, DEFAULT_SECRET_KEY, SecretTarget, TokenRecord, rfc3339};
-use secrecy::ExposeSecret;
+use clap::ValueEnum as _;
+use pxtoken::admin::{ADMIN_NAME, AdminRequest, issue_admin};
+use pxtoken::claims::Identity;
+use pxtoken::connection::Connection;
+use pxtoken::discovery::SigningSetup;
+use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DryRun, NamespacedName, StoreOptions, TargetParseError};
 
-use crate::cli::{DryRunArg, GlobalArgs, KeyArgs, ValidityArgs, token_duration};
-use crate::output::{stored_line, write_private_file};
+use crate::checks::{UsageError, check_identity_flags, invalid_part};
+use crate::cli::{GlobalArgs, KeyArgs, ObjectOutput, StoreArgs, ValidityArgs};
+use crate::output::{self, TokenDestination};
 
 pub const ABOUT: &str = "Issue the storage administrator's token (system.admin, groups *)";
 
@@ -20,13 +21,10 @@ pub const EXAMPLES: &str = "Examples:
   kubectl pxtoken admin
 
   # Keep it in a file only you can read, and show how to give it to pxctl
-  kubectl pxtoken admin --output admin.jwt --print-pxctl-context
+  kubectl pxtoken admin --token-file admin.jwt --print-pxctl-context
 
-  # Store it in a Secret for automation
-  kubectl pxtoken admin --save-secret portworx/px-admin-token";
-
-/// The default name of the administrator, also the local part of its email and subject.
-pub const ADMIN_NAME: &str = "storage-admin";
+  # Store it in a Secret for automation, and show that Secret
+  kubectl pxtoken admin --save-secret portworx/px-admin-token -o yaml";
 
 #[derive(Debug, Args)]
 pub struct AdminArgs {
@@ -39,83 +37,107 @@ pub struct AdminArgs {
     /// Token subject [default: the email]
     #[arg(long, help_heading = "Token")]
     pub sub: Option<String>,
-    /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
-    #[arg(long, default_value = "1y", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
-    pub token_duration: TokenDuration,
     /// Write the token to this file (mode 0600) instead of stdout
     #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub output: Option<PathBuf>,
+    pub token_file: Option<PathBuf>,
+    /// With --save-secret: print the Secret as yaml or json, or just its name (--output FILE is deprecated: use --token-file)
+    #[arg(short = 'o', long = "output", value_name = "FORMAT", help_heading = "Output")]
+    pub output: Option<String>,
     /// Store the token in this Secret (key auth-token) instead of printing it
     #[arg(long, value_name = "[NAMESPACE/]NAME", help_heading = "Output")]
     pub save_secret: Option<String>,
-    /// Take over an existing --save-secret Secret that kubectl-pxtoken did not create
-    #[arg(long, help_heading = "Output")]
-    pub overwrite: bool,
-    /// With --save-secret: print what would be written, or have the server check it
-    #[arg(long, value_enum, value_name = "STRATEGY", default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client", help_heading = "Output")]
-    pub dry_run: DryRunArg,
     /// Also print the `pxctl context create` command that installs this token
     #[arg(long, help_heading = "Output")]
     pub print_pxctl_context: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
     #[command(flatten)]
     pub validity: ValidityArgs,
     #[command(flatten)]
     pub key: KeyArgs,
 }
 
-fn save_target(spec: &str, default_namespace: &str) -> anyhow::Result<SecretTarget> {
-    let (namespace, name) = spec.split_once('/').unwrap_or((default_namespace, spec));
-    if namespace.is_empty() || name.is_empty() || name.contains('/') {
-        anyhow::bail!("invalid --save-secret {spec:?}: expected [NAMESPACE/]NAME");
+/// kubectl's options → complete → validate → run.
+struct AdminOptions {
+    request: AdminRequest,
+    save_secret: Option<NamespacedName>,
+    store: StoreOptions,
+    to: TokenDestination,
+}
+
+impl AdminOptions {
+    /// Reads the flags. `-o` is a format when it names one (yaml, json, name), else the token
+    /// file of the deprecated `--output FILE`.
+    fn complete(args: &AdminArgs) -> anyhow::Result<AdminOptions> {
+        let format = args.output.as_deref().and_then(|value| ObjectOutput::from_str(value, false).ok());
+        let legacy_file = args.output.as_deref().filter(|_| format.is_none()).map(PathBuf::from);
+        if legacy_file.is_some() {
+            eprintln!(
+                "warning: --output FILE is deprecated, use --token-file FILE; -o/--output will mean an output format"
+            );
+        }
+        if legacy_file.is_some() && args.token_file.is_some() {
+            Err(UsageError("--output FILE and --token-file both name the token file: use --token-file".into()))?;
+        }
+        let save_secret = args.save_secret.as_deref().map(parse_save_secret).transpose()?;
+        let identity = Identity {
+            name: Some(args.name.clone()),
+            email: args.email.clone(),
+            sub: args.sub.clone(),
+            ..Identity::default()
+        };
+        let request = AdminRequest {
+            identity,
+            lifetime: args.validity.lifetime(),
+            clock_skew: args.validity.clock_skew(),
+            store: None,
+        };
+        let token_file = args.token_file.clone().or(legacy_file);
+        let to = TokenDestination { format, token_file, print_pxctl_context: args.print_pxctl_context };
+        Ok(AdminOptions { request, save_secret, store: args.store.options(false), to })
     }
-    Ok(SecretTarget { namespace: namespace.into(), name: name.into(), key: DEFAULT_SECRET_KEY.into() })
+
+    /// No empty claim; the Secret's flags only with a Secret to write.
+    fn validate(&self) -> Result<(), UsageError> {
+        check_identity_flags(&self.request.identity)?;
+        if self.save_secret.is_some() {
+            return Ok(());
+        }
+        let needs_secret =
+            |flag: &str| Err(UsageError(format!("{flag} applies to the Secret of --save-secret, and none was given")));
+        match (self.to.format, self.store.overwrite, self.store.dry_run) {
+            (Some(format), _, _) => needs_secret(&format!("-o {}", format.name())),
+            (_, true, _) => needs_secret("--overwrite"),
+            (_, _, DryRun::Client | DryRun::Server) => needs_secret("--dry-run"),
+            _ => Ok(()),
+        }
+    }
+
+    /// Stores into `--save-secret`, in the connection's namespace unless it names one.
+    async fn run(mut self, conn: Option<&Connection>, setup: &SigningSetup) -> anyhow::Result<()> {
+        if let (Some(name), Some(conn)) = (&self.save_secret, conn) {
+            self.request.store = Some((name.target(&conn.namespace, DEFAULT_SECRET_KEY), self.store));
+        }
+        let done = issue_admin(conn, setup, &self.request).await?;
+        let target = self.request.store.as_ref().map(|(target, _)| target);
+        output::admin_token(&done, target, self.store.dry_run, &self.to)
+    }
+}
+
+/// `--save-secret [NAMESPACE/]NAME`, in kubectl's words when refused.
+fn parse_save_secret(value: &str) -> Result<NamespacedName, UsageError> {
+    value.parse().map_err(|err| match err {
+        TargetParseError::Shape(_) => UsageError(format!("invalid --save-secret {value:?}: expected [NAMESPACE/]NAME")),
+        TargetParseError::Name(err) => invalid_part("--save-secret", value, &err),
+    })
 }
 
 pub async fn exec(args: AdminArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    global.validate(&args.key)?;
+    let options = AdminOptions::complete(&args)?;
+    options.validate()?;
     let overrides = args.key.overrides();
-    let offline = overrides.has_local_key() && overrides.issuer.is_some() && args.save_secret.is_none();
-    let conn = if offline { None } else { Some(global.connect().await?) };
-    let target = match (&args.save_secret, &conn) {
-        (Some(spec), Some(conn)) => Some(save_target(spec, &conn.namespace)?),
-        _ => None,
-    };
-    let cache = conn.as_ref().and_then(|conn| global.discovery_cache(conn, &args.key));
-    let setup = discover_signing_key(conn.as_ref(), &overrides, cache.as_ref()).await?;
-    let email = args.email.unwrap_or_else(|| format!("{ADMIN_NAME}@{}", setup.issuer));
-    let identity = Identity {
-        sub: Some(args.sub.unwrap_or_else(|| email.clone())),
-        name: Some(args.name),
-        email: Some(email),
-        roles: Some(vec![ADMIN_ROLE.into()]),
-        groups: Some(vec![ADMIN_GROUP.into()]),
-    };
-    let claims = TokenClaims::new(
-        &setup.issuer,
-        identity,
-        Validity::from_now(args.token_duration.as_duration(), args.validity.clock_skew()),
-    )?;
-    let token = setup.key.sign(&claims)?;
-    let mut stdout = std::io::stdout();
-    if let (Some(target), Some(conn)) = (&target, &conn) {
-        let existing = token_secret::read_existing(conn, target).await?;
-        token_secret::check_takeover(target, existing.as_ref(), args.overwrite)?;
-        let record = TokenRecord::new(&token, &claims, &setup.key_source);
-        let dry_run = args.dry_run.into();
-        let (outcome, _) = token_secret::store_token(conn, target, &record, existing.as_ref(), dry_run).await?;
-        writeln!(stdout, "{}", stored_line(target, outcome, dry_run, &claims))?;
-    }
-    if let Some(path) = &args.output {
-        write_private_file(path, token.expose_secret().as_bytes())?;
-        eprintln!("token written to {} (mode 0600, expires {})", path.display(), rfc3339(claims.exp));
-    }
-    let printed_elsewhere = target.is_some() || args.output.is_some();
-    if args.print_pxctl_context {
-        match &args.output {
-            Some(path) => writeln!(stdout, "pxctl context create admin --token=\"$(cat {})\"", path.display())?,
-            None => writeln!(stdout, "pxctl context create admin --token={}", token.expose_secret())?,
-        }
-    } else if !printed_elsewhere {
-        writeln!(stdout, "{}", token.expose_secret())?;
-    }
-    Ok(())
+    let conn = global.connect_unless_offline(&overrides, options.save_secret.is_some()).await?;
+    let setup = global.signing_setup(&args.key, &overrides, conn.as_ref()).await?;
+    options.run(conn.as_ref(), &setup).await
 }

@@ -5,11 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use pxtoken::claims::{TokenClaims, Validity, read_auth_config};
-use pxtoken::discovery::discover_signing_key;
-use pxtoken::duration::TokenDuration;
 use secrecy::ExposeSecret;
 
-use crate::cli::{GlobalArgs, KeyArgs, ValidityArgs, token_duration};
+use crate::cli::{GENERATE_DURATION, GlobalArgs, KeyArgs, ValidityArgs};
 use crate::output::write_private_file;
 
 pub const ABOUT: &str = "Generate a token from a pxctl auth-config, like `pxctl auth token generate`";
@@ -23,13 +21,11 @@ pub const EXAMPLES: &str = "Examples:
   kubectl pxtoken generate --auth-config=tenant.yaml --output=tenant.jwt";
 
 #[derive(Debug, Args)]
+#[command(mut_arg("token_duration", |arg| arg.default_value(GENERATE_DURATION)))]
 pub struct GenerateArgs {
     /// pxctl auth-config YAML with name, email, sub, roles and groups
     #[arg(long, value_name = "FILE", help_heading = "Token")]
     pub auth_config: PathBuf,
-    /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
-    #[arg(long, default_value = "1d", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
-    pub token_duration: TokenDuration,
     /// Write the token to this file (mode 0600) instead of stdout
     #[arg(long, value_name = "FILE", help_heading = "Token")]
     pub output: Option<PathBuf>,
@@ -40,14 +36,13 @@ pub struct GenerateArgs {
 }
 
 pub async fn exec(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    // options → complete → validate → run, in a few lines: pxctl's flags leave little to check.
+    global.validate(&args.key)?;
     let identity = read_auth_config(&args.auth_config)?;
     let overrides = args.key.overrides();
-    // pxctl needs no cluster; neither do we when key and issuer are both given.
-    let conn =
-        if overrides.has_local_key() && overrides.issuer.is_some() { None } else { Some(global.connect().await?) };
-    let cache = conn.as_ref().and_then(|conn| global.discovery_cache(conn, &args.key));
-    let setup = discover_signing_key(conn.as_ref(), &overrides, cache.as_ref()).await?;
-    let validity = Validity::from_now(args.token_duration.as_duration(), args.validity.clock_skew());
+    let conn = global.connect_unless_offline(&overrides, false).await?;
+    let setup = global.signing_setup(&args.key, &overrides, conn.as_ref()).await?;
+    let validity = Validity::from_now(args.validity.lifetime(), args.validity.clock_skew());
     let claims = TokenClaims::new(&setup.issuer, identity, validity)?;
     let token = setup.key.sign(&claims)?;
     match &args.output {

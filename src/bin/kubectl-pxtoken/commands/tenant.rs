@@ -1,19 +1,17 @@
 //! `kubectl pxtoken tenant NAMESPACE`: the seed's tenant workflow in one command.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-
-use futures::StreamExt;
 
 use clap::Args;
 use pxtoken::claims::{Identity, read_auth_config};
-use pxtoken::discovery::discover_signing_key;
-use pxtoken::duration::TokenDuration;
-use pxtoken::tenant::{TenantEntry, TenantOutcome, TenantRequest, onboard_tenant, read_tenant_list};
-use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, SecretTarget};
+use pxtoken::connection::Connection;
+use pxtoken::discovery::SigningSetup;
+use pxtoken::names::NameRule;
+use pxtoken::tenant::{TenantEntry, TenantRequest, onboard_many, onboard_tenant, read_tenant_list};
 
-use crate::cli::{DryRunArg, GlobalArgs, KeyArgs, ObjectOutput, ValidityArgs, list_flag, token_duration};
-use crate::output::{print_secret, stored_line};
+use crate::checks::{UsageError, check_identity_flags, check_name, list_flag};
+use crate::cli::{GlobalArgs, KeyArgs, ObjectOutput, SecretNameArgs, StoreArgs, ValidityArgs};
+use crate::output;
 
 pub const ABOUT: &str = "Issue a tenant token and store it in a Secret in the tenant's namespace";
 
@@ -46,21 +44,13 @@ pub struct TenantArgs {
     /// With --from-file: how many tenants to onboard at once
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Name of the Secret that holds the token
-    #[arg(long, default_value = DEFAULT_SECRET_NAME, value_name = "NAME", help_heading = "Secret")]
-    pub secret_name: String,
-    /// Key of the token in the Secret
-    #[arg(long, default_value = DEFAULT_SECRET_KEY, value_name = "KEY", help_heading = "Secret")]
-    pub secret_key: String,
-    /// Take over an existing Secret that kubectl-pxtoken did not create
-    #[arg(long, help_heading = "Secret")]
-    pub overwrite: bool,
+    #[command(flatten)]
+    pub secret: SecretNameArgs,
     /// Create the namespace if it does not exist
     #[arg(long, help_heading = "Secret")]
     pub create_namespace: bool,
-    /// Print what would be written (client) or have the server check it (server); write nothing
-    #[arg(long, value_enum, value_name = "STRATEGY", default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client", help_heading = "Secret")]
-    pub dry_run: DryRunArg,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Print the Secret as yaml or json, or just its name
     #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT", help_heading = "Secret")]
     pub output: Option<ObjectOutput>,
@@ -82,9 +72,6 @@ pub struct TenantArgs {
     /// pxctl auth-config YAML (name, email, sub, roles, groups); flags win over it
     #[arg(long, value_name = "FILE", help_heading = "Token")]
     pub auth_config: Option<PathBuf>,
-    /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
-    #[arg(long, default_value = "1y", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
-    pub token_duration: TokenDuration,
     /// Allow a tenant token with role system.admin or group "*"
     #[arg(long, help_heading = "Token")]
     pub allow_admin: bool,
@@ -94,109 +81,70 @@ pub struct TenantArgs {
     pub key: KeyArgs,
 }
 
-pub async fn exec(args: TenantArgs, global: &GlobalArgs) -> anyhow::Result<()> {
-    // Everything local is checked before the first request, so bad input costs no API call.
-    let auth_config = match &args.auth_config {
-        Some(path) => read_auth_config(path)?,
-        None => Identity::default(),
-    };
-    let entries = match (&args.from_file, &args.tenant_namespace) {
-        (Some(path), _) => read_tenant_list(path)?,
-        (None, Some(namespace)) => {
-            vec![TenantEntry { namespace: namespace.clone(), secret_name: None, identity: Identity::default() }]
+/// kubectl's options → complete → validate → run: one request template, and the tenants it
+/// is applied to (one from NAMESPACE, or every entry of `--from-file`).
+struct TenantOptions {
+    template: TenantRequest,
+    /// `None` for one tenant (the template's namespace).
+    entries: Option<Vec<TenantEntry>>,
+    concurrency: usize,
+    format: Option<ObjectOutput>,
+}
+
+impl TenantOptions {
+    /// Reads `--auth-config` and `--from-file`; local, no request.
+    fn complete(args: &TenantArgs) -> anyhow::Result<TenantOptions> {
+        let auth_config = args.auth_config.as_deref().map(read_auth_config).transpose()?.unwrap_or_default();
+        let entries = args.from_file.as_deref().map(read_tenant_list).transpose()?;
+        let flags = Identity {
+            name: args.name.clone(),
+            email: args.email.clone(),
+            sub: args.sub.clone(),
+            roles: list_flag("--roles", &args.roles)?,
+            groups: list_flag("--groups", &args.groups)?,
+        };
+        let template = TenantRequest {
+            target: args.secret.target(args.tenant_namespace.as_deref().unwrap_or_default()),
+            flags,
+            auth_config,
+            lifetime: args.validity.lifetime(),
+            clock_skew: args.validity.clock_skew(),
+            allow_admin: args.allow_admin,
+            store: args.store.options(args.create_namespace),
+        };
+        Ok(TenantOptions { template, entries, concurrency: args.concurrency.into(), format: args.output })
+    }
+
+    /// Names by Kubernetes' rules and no empty claim, before any request.
+    fn validate(&self, args: &TenantArgs) -> Result<(), UsageError> {
+        if self.entries.is_none() {
+            check_name("namespace", NameRule::Label, &self.template.target.namespace)?;
         }
-        (None, None) => unreachable!("clap requires NAMESPACE or --from-file"),
-    };
+        args.secret.validate()?;
+        check_identity_flags(&self.template.flags)
+    }
+
+    async fn run(self, conn: &Connection, setup: &SigningSetup) -> anyhow::Result<()> {
+        let Some(entries) = self.entries else {
+            let done = onboard_tenant(conn, setup, &self.template).await?;
+            return output::tenant_result(&self.template, &done, self.format);
+        };
+        let requests: Vec<_> = entries.iter().map(|entry| entry.request(&self.template)).collect();
+        let mut report = output::TenantReport::new(requests.len(), self.format);
+        let summary =
+            onboard_many(conn, setup, requests, self.concurrency, |req, result| report.one(req, result)).await?;
+        report.finish();
+        summary.into_result()?;
+        Ok(())
+    }
+}
+
+pub async fn exec(args: TenantArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    global.validate(&args.key)?;
+    let options = TenantOptions::complete(&args)?;
+    options.validate(&args)?;
     let overrides = args.key.overrides();
     let conn = global.connect().await?;
-    let setup =
-        discover_signing_key(Some(&conn), &overrides, global.discovery_cache(&conn, &args.key).as_ref()).await?;
-    let flags = Identity {
-        name: args.name.clone(),
-        email: args.email.clone(),
-        sub: args.sub.clone(),
-        roles: list_flag(&args.roles),
-        groups: list_flag(&args.groups),
-    };
-    let request_for = |entry: &TenantEntry| TenantRequest {
-        target: SecretTarget {
-            namespace: entry.namespace.clone(),
-            name: entry.secret_name.clone().unwrap_or_else(|| args.secret_name.clone()),
-            key: args.secret_key.clone(),
-        },
-        // Per-tenant entries are as specific as flags; flags still win, as they do over --auth-config.
-        flags: flags.clone().or(entry.identity.clone()),
-        auth_config: auth_config.clone(),
-        lifetime: args.token_duration.as_duration(),
-        clock_skew: args.validity.clock_skew(),
-        allow_admin: args.allow_admin,
-        overwrite: args.overwrite,
-        create_namespace: args.create_namespace,
-        dry_run: args.dry_run.into(),
-    };
-
-    if args.from_file.is_none() {
-        let request = request_for(&entries[0]);
-        let done = onboard_tenant(&conn, &setup, &request).await?;
-        report(&request, &done, args.output)?;
-        return Ok(());
-    }
-
-    // Bulk: bounded concurrency, one result line per tenant, every failure reported.
-    let progress = progress_bar(entries.len() as u64);
-    let mut results = futures::stream::iter(entries.iter().map(|entry| {
-        let request = request_for(entry);
-        let (conn, setup) = (&conn, &setup);
-        async move {
-            let result = onboard_tenant(conn, setup, &request).await;
-            (request, result)
-        }
-    }))
-    .buffer_unordered(args.concurrency.into());
-    let mut failed = 0usize;
-    while let Some((request, result)) = results.next().await {
-        progress.inc(1);
-        match result {
-            Ok(done) => progress.suspend(|| report(&request, &done, args.output))?,
-            Err(err) => {
-                failed += 1;
-                progress.suspend(|| eprintln!("error: {}: {err}", request.target.namespace));
-            }
-        }
-    }
-    progress.finish_and_clear();
-    if failed > 0 {
-        anyhow::bail!(
-            "{failed} of {} tenants failed (see above); fix them and run the same command again",
-            entries.len()
-        );
-    }
-    Ok(())
-}
-
-/// A progress bar on stderr when it is a terminal; hidden otherwise (logs, CI, pipes).
-fn progress_bar(len: u64) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} tenants {elapsed}") {
-        bar.set_style(style);
-    }
-    bar
-}
-
-/// The result of one tenant: the kubectl-style line, or the object `-o` asks for.
-fn report(request: &TenantRequest, done: &TenantOutcome, output: Option<ObjectOutput>) -> anyhow::Result<()> {
-    if let Some(old) = &done.replaced_subject {
-        eprintln!(
-            "warning: {}: the tenant's subject changed from {old:?} to {:?}; volumes owned by the old subject stay with it",
-            request.target.namespace, done.claims.sub
-        );
-    }
-    match output {
-        Some(format) => print_secret(&done.secret, format)?,
-        None => println!("{}", stored_line(&request.target, done.outcome, request.dry_run, &done.claims)),
-    }
-    Ok(())
+    let setup = global.signing_setup(&args.key, &overrides, Some(&conn)).await?;
+    options.run(&conn, &setup).await
 }

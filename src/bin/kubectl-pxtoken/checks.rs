@@ -1,0 +1,98 @@
+//! Local checks of flag values, before any request: names and keys by Kubernetes' rules, no
+//! empty values. A refused value is a usage error (exit 2) whose line names the flag, in
+//! kubectl's words: `error: invalid --secret-name "": a lowercase RFC 1123 subdomain …`.
+
+use pxtoken::claims::Identity;
+use pxtoken::names::{InvalidName, NameRule};
+
+/// A flag value refused before anything ran: exit 2, like clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Refuses `value` of `flag` unless Kubernetes would take it as a `kind`, in kubectl's words:
+/// `invalid --secret-name "": a lowercase RFC 1123 subdomain must consist of …`.
+pub fn check_name(flag: &str, rule: NameRule, value: &str) -> Result<(), UsageError> {
+    match rule.problem(value) {
+        None => Ok(()),
+        Some(problem) => Err(UsageError(format!("invalid {flag} {value:?}: {problem}"))),
+    }
+}
+
+/// Refuses `value` of `flag` when the check of one of its parts (a namespace, name or key inside
+/// it) failed: `invalid --save-secret "Bad/x": namespace "Bad": a lowercase RFC 1123 label …`.
+pub fn check_part(flag: &str, value: &str, part: Result<(), InvalidName>) -> Result<(), UsageError> {
+    part.map_err(|err| invalid_part(flag, value, &err))
+}
+
+/// The usage error for `value` of `flag` whose part `err` is invalid.
+pub fn invalid_part(flag: &str, value: &str, err: &InvalidName) -> UsageError {
+    UsageError(format!("invalid {flag} {value:?}: {} {:?}: {}", err.what, err.value, err.problem))
+}
+
+/// Refuses an empty value of `flag` (`--name ''` would issue a token without a name).
+pub fn check_not_empty(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
+    match value {
+        Some(value) if value.trim().is_empty() => {
+            Err(UsageError(format!("invalid {flag} {value:?}: must not be empty")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an empty `--name`, `--email` or `--sub` (a token without one is refused by Portworx).
+pub fn check_identity_flags(identity: &Identity) -> Result<(), UsageError> {
+    check_not_empty("--name", identity.name.as_deref())?;
+    check_not_empty("--email", identity.email.as_deref())?;
+    check_not_empty("--sub", identity.sub.as_deref())
+}
+
+/// Splits `--roles a,b --roles c` into one list; `None` when the flag was not given. An empty
+/// value or item (`--roles ''`, `--roles a,,b`) is refused: Portworx reads `roles: []` as no
+/// rights at all, which is never what was meant.
+pub fn list_flag(flag: &str, values: &[String]) -> Result<Option<Vec<String>>, UsageError> {
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let mut items = Vec::new();
+    for value in values {
+        for item in value.split(',').map(str::trim) {
+            if item.is_empty() {
+                let problem = if value.trim().is_empty() { "must not be empty" } else { "has an empty item" };
+                return Err(UsageError(format!("invalid {flag} {value:?}: {problem}")));
+            }
+            items.push(item.to_owned());
+        }
+    }
+    Ok(Some(items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_flags_split_and_refuse_empty_items() {
+        let values = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(list_flag("--roles", &[]).unwrap(), None);
+        assert_eq!(list_flag("--roles", &values(&["a, b", "c"])).unwrap(), Some(values(&["a", "b", "c"])));
+        let err = list_flag("--roles", &values(&[""])).unwrap_err().to_string();
+        assert_eq!(err, r#"invalid --roles "": must not be empty"#);
+        let err = list_flag("--groups", &values(&["a", "a,,b"])).unwrap_err().to_string();
+        assert_eq!(err, r#"invalid --groups "a,,b": has an empty item"#);
+        assert!(list_flag("--roles", &values(&["a,"])).is_err());
+        assert!(list_flag("--roles", &values(&[" "])).is_err());
+    }
+
+    #[test]
+    fn names_are_refused_naming_the_flag() {
+        let err = check_name("--secret-name", NameRule::Subdomain, "").unwrap_err().to_string();
+        assert!(
+            err.starts_with(r#"invalid --secret-name "": a lowercase RFC 1123 subdomain must consist of"#),
+            "{err}"
+        );
+        assert!(check_name("--secret-key", NameRule::DataKey, "auth-token").is_ok());
+        assert!(check_not_empty("--name", Some(" ")).is_err());
+        assert!(check_not_empty("--name", None).is_ok());
+    }
+}

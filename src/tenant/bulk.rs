@@ -1,0 +1,92 @@
+//! Onboarding many tenants at once: bounded concurrency, one result per tenant, every failure
+//! reported and none stopping the others (a re-run finishes the job, keeping subjects).
+
+use futures::StreamExt;
+
+use super::{TenantError, TenantOutcome, TenantRequest, onboard_tenant};
+use crate::connection::Connection;
+use crate::discovery::SigningSetup;
+
+/// How a bulk run went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BulkSummary {
+    pub total: usize,
+    pub failed: usize,
+}
+
+/// Some tenants of a bulk run failed (each was reported as it failed); the others were onboarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{} of {} tenants failed (see above)", .0.failed, .0.total)]
+pub struct BulkFailed(pub BulkSummary);
+
+impl BulkSummary {
+    /// `Err` when any tenant failed: a partly failed run is a failed command (exit 1).
+    pub fn into_result(self) -> Result<BulkSummary, BulkFailed> {
+        if self.failed > 0 { Err(BulkFailed(self)) } else { Ok(self) }
+    }
+}
+
+/// Onboards every request, at most `concurrency` at a time, handing each result to `on_result`
+/// as it completes (in completion order). An error from `on_result` (say, stdout closed) stops
+/// launching new work and is returned once the writes in flight are done.
+pub async fn onboard_many<E>(
+    conn: &Connection,
+    setup: &SigningSetup,
+    requests: Vec<TenantRequest>,
+    concurrency: usize,
+    mut on_result: impl FnMut(&TenantRequest, Result<TenantOutcome, TenantError>) -> Result<(), E>,
+) -> Result<BulkSummary, E> {
+    let total = requests.len();
+    let mut results = futures::stream::iter(requests.into_iter().map(|request| async move {
+        let result = onboard_tenant(conn, setup, &request).await;
+        (request, result)
+    }))
+    .buffer_unordered(concurrency.max(1));
+    let mut failed = 0;
+    while let Some((request, result)) = results.next().await {
+        failed += usize::from(result.is_err());
+        on_result(&request, result)?;
+    }
+    Ok(BulkSummary { total, failed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::Identity;
+    use crate::fake_api::{self, block_on};
+    use crate::tenant::tests::{request, setup};
+
+    #[test]
+    fn every_tenant_is_reported_and_failures_are_counted() {
+        let admin = Identity { roles: Some(vec!["system.admin".into()]), ..Identity::default() };
+        // Two tenants refused locally (no request), so the fake server needs no script.
+        let requests = vec![request(admin.clone()), request(admin)];
+        let (summary, seen) = block_on(async {
+            let (conn, _api) = fake_api::connection(vec![]);
+            let mut seen = Vec::new();
+            let summary = onboard_many(&conn, &setup(), requests, 4, |request, result| {
+                seen.push((request.target.namespace.clone(), result.is_err()));
+                Ok::<_, ()>(())
+            })
+            .await
+            .unwrap();
+            (summary, seen)
+        });
+        assert_eq!(summary, BulkSummary { total: 2, failed: 2 });
+        assert_eq!(summary.into_result().unwrap_err().to_string(), "2 of 2 tenants failed (see above)");
+        assert!(BulkSummary { total: 2, failed: 0 }.into_result().is_ok());
+        assert_eq!(seen.len(), 2);
+    }
+
+    #[test]
+    fn a_failing_callback_stops_the_run() {
+        let requests = vec![request(Identity::default()); 3];
+        let (result, sent) = block_on(async {
+            let (conn, api) = fake_api::connection(vec![]);
+            (onboard_many(&conn, &setup(), requests, 1, |_, _| Err("stdout closed")).await, api.lines())
+        });
+        assert_eq!(result, Err("stdout closed"));
+        assert_eq!(sent.len(), 1, "no tenant started after the failure: {sent:?}");
+    }
+}
