@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::platform::Platform;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "kubectl-pxtoken's release tasks")]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "kubectl-pxtoken's release tasks")]
 struct Cli {
     #[command(subcommand)]
     task: Task,
