@@ -42,6 +42,9 @@ pub fn run(root: &Path, options: Options) -> Result<()> {
     let tag = format!("v{}", package.version);
     let base_url = base_url.unwrap_or_else(|| format!("{}/releases/download/{tag}", package.repository));
     let base_url = base_url.trim_end_matches('/');
+    // Read before any build, so a broken template fails in a second rather than after them.
+    let template_text = std::fs::read_to_string(root.join("plugin.yaml")).context("reading plugin.yaml")?;
+    let template = Template::parse(&template_text)?;
 
     // Binaries: built here, or taken from --binaries-from.
     let bin_root = match (&binaries_from, build_only) {
@@ -77,8 +80,6 @@ pub fn run(root: &Path, options: Options) -> Result<()> {
 
     let mtime = source_date_epoch(root)?;
     remove_previous(&out)?;
-    let template_text = std::fs::read_to_string(root.join("plugin.yaml")).context("reading plugin.yaml")?;
-    let template = Template::parse(&template_text)?;
     let mut packed = Vec::new();
     for &platform in &built {
         let dir = binaries::platform_dir(&bin_root, platform);
