@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project against one shared test control plane:
-#   - cargo test (unit tests and the end-to-end suite through the real kubectl),
+#   - cargo test (unit tests and the end-to-end suite through the real kubectl; the release
+#     tool's unit tests),
 #   - go test of the peer checkers (openstorage's token verifier, krew's tools).
 # Usage: scripts/test-all.sh            (from anywhere; builds whatever is missing)
 set -euo pipefail
@@ -22,6 +23,11 @@ trap 'cleanup; rm -rf "$LOG_DIR"' EXIT
 
 echo "==> cargo test"
 cargo test --locked --all-targets 2>&1 | tee "$LOG_DIR/cargo.log"
+# The release tool's unit tests (xtask/), in a run of their own: with --workspace above, features
+# would resolve over both packages, and the krew test's `cargo xtask` (xtask alone) would then
+# build some of xtask's dependencies a second time.
+echo "==> cargo test (xtask)"
+cargo test --locked --package xtask 2>&1 | tee -a "$LOG_DIR/cargo.log"
 
 for module in tests/openstorage-peer tests/krew; do
   if [ -f "$module/go.mod" ]; then

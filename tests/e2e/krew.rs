@@ -1,6 +1,6 @@
 //! Distribution through krew, checked with krew's own tools (tests/krew/build.sh builds them at
 //! the version krew-index's CI uses):
-//! - `scripts/release.sh` packs archives and renders the manifest from `plugin.yaml`, and krew's
+//! - `cargo xtask release` packs archives and renders the manifest from `plugin.yaml`, and krew's
 //!   `validate-krew-manifest` passes on it *with* installation: it downloads every platform's
 //!   archive from the `uri` (served here on loopback), checks the sha256, installs it with
 //!   `kubectl krew install` and requires a licence file among the installed files;
@@ -29,7 +29,7 @@ const PLATFORMS: [&str; 5] = ["linux/amd64", "linux/arm64", "darwin/amd64", "dar
 struct Release {
     /// This test process's scratch directory.
     dir: PathBuf,
-    /// scripts/release.sh's output: archives, sha256sums.txt, pxtoken.yaml.
+    /// `cargo xtask release`'s output: archives, sha256sums.txt, pxtoken.yaml.
     dist: PathBuf,
     /// `http://127.0.0.1:PORT`, serving `dist`.
     base_url: String,
@@ -83,15 +83,15 @@ impl Release {
         let dist = dir.join("dist");
         std::fs::create_dir_all(&dist).unwrap();
         let base_url = serve(dist.clone());
-        let run = Command::new("bash")
-            .arg(repo().join("scripts/release.sh"))
-            .args(["--require-all", "--binaries-from"])
+        let run = Command::new(env!("CARGO"))
+            .current_dir(repo())
+            .args(["xtask", "release", "--require-all", "--binaries-from"])
             .arg(&stage)
             .arg("--out")
             .arg(&dist)
             .args(["--base-url", &base_url])
             .run();
-        assert_eq!(run.code, Some(0), "scripts/release.sh failed:\n{run}");
+        assert_eq!(run.code, Some(0), "cargo xtask release failed:\n{run}");
         let _ = std::fs::remove_dir_all(&stage); // the archives hold them now
         Release { dir, dist, base_url, krew_tools, kubectl, kubectl_dir }
     }
@@ -262,7 +262,7 @@ fn the_committed_krew_manifest_is_plugin_yaml_rendered_and_passes_validate_krew_
     assert_eq!(
         committed_lines.len(),
         rendered_lines.len(),
-        "krew-manifest.yaml is not plugin.yaml rendered (scripts/release.sh --update-manifest):\n{committed}"
+        "krew-manifest.yaml is not plugin.yaml rendered (cargo xtask release --update-manifest):\n{committed}"
     );
     let mut swapped = String::new();
     for (ours, theirs) in committed_lines.iter().zip(&rendered_lines) {
@@ -279,7 +279,7 @@ fn the_committed_krew_manifest_is_plugin_yaml_rendered_and_passes_validate_krew_
         assert_eq!(
             ours.replace(&release_url, &release.base_url),
             *theirs,
-            "krew-manifest.yaml differs from plugin.yaml rendered for v{} (run scripts/release.sh --update-manifest)",
+            "krew-manifest.yaml differs from plugin.yaml rendered for v{} (run cargo xtask release --update-manifest)",
             env!("CARGO_PKG_VERSION")
         );
         swapped.push_str(&ours.replace(&release_url, &release.base_url));
