@@ -19,17 +19,23 @@
 //! - [`storage_class`]: a StorageClass wired to the tenant Secret, and applying it;
 //! - [`token_health`]: the verdict on one token, as openstorage would decide it;
 //! - [`token_list`]: every token Secret in the cluster, paged, one row at a time;
-//! - [`age`]: ages and time left as kubectl prints them.
+//! - [`age`]: ages and time left as kubectl prints them;
+//! - [`events`]: Kubernetes Events recording rotations and failures on token Secrets;
+//! - [`bulk`]: bounded-concurrency bulk work that stops cleanly when cancelled;
+//! - [`interrupt`]: SIGINT / SIGTERM as a cancellation of bulk work.
 
 pub mod age;
 pub mod admin;
+pub mod bulk;
 pub mod claims;
 pub mod connection;
 mod cron_schedule;
 pub mod discovery;
 pub mod duration;
+pub mod events;
 #[cfg(test)]
 pub(crate) mod fake_api;
+pub mod interrupt;
 pub mod message;
 pub mod names;
 pub mod paging;
