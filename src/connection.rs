@@ -104,18 +104,19 @@ impl ConnectionOptions {
             None => match Kubeconfig::read() {
                 Ok(kubeconfig) => (kubeconfig, std::env::var("KUBECONFIG").unwrap_or_else(|_| "~/.kube/config".into())),
                 Err(err) => {
-                    let env_set = std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty());
-                    if !env_set && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
-                        let config = Config::incluster().map_err(ConnectError::InCluster)?;
-                        return Ok((config, "in-cluster".to_owned()));
-                    }
-                    if env_set {
-                        return Err(ConnectError::Kubeconfig {
-                            path: std::env::var("KUBECONFIG").unwrap_or_default(),
+                    let kubeconfig_env = std::env::var("KUBECONFIG").ok().filter(|v| !v.is_empty());
+                    let in_pod = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some_and(|v| !v.is_empty());
+                    return match without_kubeconfig(&err, kubeconfig_env.as_deref(), in_pod) {
+                        Fallback::InCluster => {
+                            let config = Config::incluster().map_err(ConnectError::InCluster)?;
+                            Ok((config, "in-cluster".to_owned()))
+                        }
+                        Fallback::NoConfig => Err(ConnectError::NoConfig),
+                        Fallback::Broken => Err(ConnectError::Kubeconfig {
+                            path: kubeconfig_env.unwrap_or_else(|| "~/.kube/config".into()),
                             source: err,
-                        });
-                    }
-                    return Err(ConnectError::NoConfig);
+                        }),
+                    };
                 }
             },
         };
@@ -129,6 +130,32 @@ impl ConnectionOptions {
             .await
             .map_err(|source| ConnectError::Context { context: context.clone(), source })?;
         Ok((config, context))
+    }
+}
+
+/// What to do when no `--kubeconfig` was given and the default kubeconfig could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fallback {
+    /// No kubeconfig at all, in a Pod: the ServiceAccount (as client-go and kubectl do).
+    InCluster,
+    /// No kubeconfig at all, outside a Pod.
+    NoConfig,
+    /// A kubeconfig that exists but cannot be used, or a `$KUBECONFIG` that names a missing
+    /// file: an error, never a silent switch to the Pod's identity.
+    Broken,
+}
+
+fn without_kubeconfig(err: &KubeconfigError, kubeconfig_env: Option<&str>, in_pod: bool) -> Fallback {
+    let missing = match err {
+        // No home directory to look in.
+        KubeconfigError::FindPath => true,
+        KubeconfigError::ReadConfig(io, _) => io.kind() == std::io::ErrorKind::NotFound,
+        _ => false,
+    };
+    match (missing, kubeconfig_env.is_some(), in_pod) {
+        (true, false, true) => Fallback::InCluster,
+        (true, false, false) => Fallback::NoConfig,
+        _ => Fallback::Broken,
     }
 }
 
@@ -222,5 +249,29 @@ impl Connection {
                 source: Box::new(other),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_error(kind: std::io::ErrorKind) -> KubeconfigError {
+        KubeconfigError::ReadConfig(std::io::Error::from(kind), PathBuf::from("/home/u/.kube/config"))
+    }
+
+    #[test]
+    fn in_cluster_config_only_when_there_is_no_kubeconfig_at_all() {
+        use std::io::ErrorKind::{NotFound, PermissionDenied};
+        // A Pod: no file, no $KUBECONFIG, the service environment.
+        assert_eq!(without_kubeconfig(&read_error(NotFound), None, true), Fallback::InCluster);
+        assert_eq!(without_kubeconfig(&KubeconfigError::FindPath, None, true), Fallback::InCluster);
+        assert_eq!(without_kubeconfig(&read_error(NotFound), None, false), Fallback::NoConfig);
+        // A kubeconfig that is there but unreadable or broken is reported, in a Pod too.
+        assert_eq!(without_kubeconfig(&read_error(PermissionDenied), None, true), Fallback::Broken);
+        assert_eq!(without_kubeconfig(&KubeconfigError::CurrentContextNotSet, None, true), Fallback::Broken);
+        assert_eq!(without_kubeconfig(&read_error(PermissionDenied), None, false), Fallback::Broken);
+        // $KUBECONFIG naming a missing file is the user's mistake, not a cue to use the Pod.
+        assert_eq!(without_kubeconfig(&read_error(NotFound), Some("/tmp/k"), true), Fallback::Broken);
     }
 }
