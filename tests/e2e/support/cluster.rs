@@ -197,6 +197,11 @@ impl Cluster {
         cmd
     }
 
+    /// The control plane's certificates and keys (`ca.crt`, `apiserver.crt`, …).
+    pub fn pki_dir(&self) -> PathBuf {
+        self.dir.join("pki")
+    }
+
     /// The kubeconfig of `user` (`admin`, `alice`, `bob`, `carol`, or one from [`Cluster::new_user`]).
     pub fn kubeconfig(&self, user: &str) -> PathBuf {
         self.dir.join(format!("{user}.kubeconfig"))

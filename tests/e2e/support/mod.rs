@@ -37,6 +37,7 @@ pub mod openstorage;
 pub mod portworx;
 pub mod random;
 pub mod run;
+pub mod webhook;
 
 pub use cluster::*;
 pub use namespaces::*;
