@@ -24,8 +24,8 @@
 //! - [`bulk`]: bounded-concurrency bulk work that stops cleanly when cancelled;
 //! - [`interrupt`]: SIGINT / SIGTERM as a cancellation of bulk work.
 
-pub mod age;
 pub mod admin;
+pub mod age;
 pub mod bulk;
 pub mod claims;
 pub mod connection;
