@@ -52,6 +52,9 @@ impl Signal {
 #[derive(Debug, Clone, Default)]
 pub struct Cancellation(Arc<AtomicU8>);
 
+/// The flag's value when the caller stopped the run without a signal (say, stdout closed).
+const STOPPED: u8 = 1;
+
 impl Cancellation {
     pub fn new() -> Cancellation {
         Cancellation::default()
@@ -63,13 +66,18 @@ impl Cancellation {
         self.0.compare_exchange(0, signal.number(), Ordering::SeqCst, Ordering::SeqCst).is_ok()
     }
 
+    /// Asks the run to stop launching for a reason of the caller's own (no exit status implied).
+    pub fn stop(&self) {
+        let _ = self.0.compare_exchange(0, STOPPED, Ordering::SeqCst, Ordering::SeqCst);
+    }
+
     /// The signal that stopped the run, if any.
     pub fn signal(&self) -> Option<Signal> {
         Signal::from_number(self.0.load(Ordering::SeqCst))
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.signal().is_some()
+        self.0.load(Ordering::SeqCst) != 0
     }
 }
 
@@ -231,5 +239,10 @@ mod tests {
         assert_eq!(cancel.signal(), Some(Signal::Interrupt));
         assert_eq!(Signal::Interrupt.exit_code(), 130);
         assert_eq!(Signal::Terminate.exit_code(), 143);
+        let stopped = Cancellation::new();
+        stopped.stop();
+        assert!(stopped.is_cancelled());
+        assert_eq!(stopped.signal(), None, "stopped by the caller: no signal, no signal exit code");
+        assert!(!stopped.cancel(Signal::Interrupt), "the first reason stays");
     }
 }

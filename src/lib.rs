@@ -22,7 +22,8 @@
 //! - [`age`]: ages and time left as kubectl prints them;
 //! - [`events`]: Kubernetes Events recording rotations and failures on token Secrets;
 //! - [`bulk`]: bounded-concurrency bulk work that stops cleanly when cancelled;
-//! - [`interrupt`]: SIGINT / SIGTERM as a cancellation of bulk work.
+//! - [`interrupt`]: SIGINT / SIGTERM as a cancellation of bulk work;
+//! - [`rotate`]: re-issuing due tokens in place, safe to interrupt and re-run.
 
 pub mod admin;
 pub mod age;
@@ -39,6 +40,7 @@ pub mod interrupt;
 pub mod message;
 pub mod names;
 pub mod paging;
+pub mod rotate;
 pub mod rotator_manifest;
 pub mod signing;
 pub mod storage_class;

@@ -100,8 +100,9 @@ impl SigningKey {
         }
     }
 
-    /// Signs `claims` into a compact JWT.
-    pub fn sign(&self, claims: &TokenClaims) -> Result<SecretString, SigningError> {
+    /// Signs `claims` into a compact JWT: a [`TokenClaims`], or (for `rotate`, which keeps
+    /// every claim of the token it renews) any JSON object.
+    pub fn sign<C: serde::Serialize>(&self, claims: &C) -> Result<SecretString, SigningError> {
         let header = Header::new(self.algorithm());
         let token = jsonwebtoken::encode(&header, claims, &self.encoding_key()?)
             .map_err(|err| SigningError::Sign(err.to_string()))?;
