@@ -93,6 +93,8 @@ pub struct Rotation {
     pub adopted: bool,
     /// Re-read and re-judged after another writer changed it this many times.
     pub conflicts: u32,
+    /// The new token's lifetime is no longer than the expiring window: every run renews it.
+    pub renewed_every_run: bool,
     pub dry_run: DryRun,
 }
 
@@ -262,6 +264,26 @@ impl<'a> Rotator<'a> {
     /// number of times when another writer changes it in between.
     pub async fn rotate(&self, target: SecretTarget) -> TenantResult {
         tenant::rotate_one(self, target).await
+    }
+}
+
+impl RunError {
+    /// The counts, when the run got as far as rotating.
+    pub fn summary(&self) -> Option<RunSummary> {
+        match self {
+            RunError::Incomplete(RunIncomplete::Failed(summary) | RunIncomplete::Interrupted(summary, _)) => {
+                Some(*summary)
+            }
+            RunError::List(_) | RunError::Output(_) => None,
+        }
+    }
+
+    /// The signal that interrupted the run, which decides the exit status (130 / 143).
+    pub fn signal(&self) -> Option<crate::bulk::Signal> {
+        match self {
+            RunError::Incomplete(RunIncomplete::Interrupted(_, signal)) => Some(*signal),
+            _ => None,
+        }
     }
 }
 

@@ -109,6 +109,7 @@ async fn attempts(
             issuer_change: written.old_issuer.filter(|_| issuer_changed).map(|old| (old, written.claims.iss.clone())),
             adopted: !existing.managed,
             conflicts,
+            renewed_every_run: written.lifetime <= rotator.options.expiring_within,
             dry_run: rotator.options.dry_run,
         };
         if rotator.options.dry_run == DryRun::None {
@@ -133,6 +134,7 @@ async fn attempts(
 /// A re-issued token as stored.
 struct Written {
     claims: TokenClaims,
+    lifetime: std::time::Duration,
     old_issuer: Option<String>,
     secret: Secret,
 }
@@ -161,7 +163,7 @@ async fn reissue(
     let record = TokenRecord::new(&token, &claims, &rotator.setup.key_source);
     let desired = desired_secret(target, &record, Some(&existing.secret));
     let (_, secret) = write_secret(rotator.conn, target, desired, Some(existing), options.dry_run).await?;
-    Ok(Written { claims, old_issuer, secret })
+    Ok(Written { claims, lifetime, old_issuer, secret })
 }
 
 /// Records a `TokenRotationFailed` Event for `err` (not in a dry run) and hands `err` back.

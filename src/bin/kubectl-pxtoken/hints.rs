@@ -12,6 +12,7 @@ use pxtoken::admin::AdminError;
 use pxtoken::claims::{AuthConfigError, ClaimsError};
 use pxtoken::connection::{ApiError, ConnectError};
 use pxtoken::discovery::{DiscoveryError, KeyFile};
+use pxtoken::rotate::{RotateError, RunError, RunIncomplete};
 use pxtoken::tenant::{BulkFailed, TenantError, TenantListError};
 use pxtoken::token_secret::SecretWriteError;
 
@@ -60,6 +61,19 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     }
     if let Some(err) = err.downcast_ref::<ConnectError>() {
         return connect(err);
+    }
+    if let Some(err) = err.downcast_ref::<RotateError>() {
+        return rotate(err);
+    }
+    if let Some(err) = err.downcast_ref::<RunError>() {
+        return match err {
+            RunError::List(err) => api(err),
+            RunError::Incomplete(err) => incomplete(err),
+            RunError::Output(_) => None,
+        };
+    }
+    if let Some(err) = err.downcast_ref::<RunIncomplete>() {
+        return incomplete(err);
     }
     if err.is::<BulkFailed>() {
         return Some("fix them and run the same command again".into());
@@ -118,6 +132,29 @@ fn write(err: &SecretWriteError, name_flag: &str, create_namespace: bool) -> Opt
         SecretWriteError::NamespaceMissing { .. } => Some("create it first".into()),
         SecretWriteError::Api(err) => api(err),
         SecretWriteError::InvalidTarget(_) | SecretWriteError::Conflict { .. } => None,
+    }
+}
+
+/// What to do about a token `rotate` did not renew (its line names the namespace and Secret).
+fn rotate(err: &RotateError) -> Option<String> {
+    let hint = match err {
+        RotateError::Malformed { .. } => "issue a new one with 'kubectl pxtoken tenant NAMESPACE --secret-name NAME'",
+        RotateError::BadSignature { .. } => {
+            "find out who changed it; 'kubectl pxtoken tenant NAMESPACE --secret-name NAME' re-issues it, keeping its sub"
+        }
+        RotateError::UnverifiedAdmin { .. } => "re-issue it with 'kubectl pxtoken admin --save-secret NAMESPACE/NAME'",
+        RotateError::Contended { .. } => "run the same command again",
+        RotateError::Read(err) => return api(err),
+        RotateError::Write(err) => return write(err, "--secret-name", false),
+        RotateError::Claims(_) | RotateError::Payload(_) | RotateError::Sign(_) => return None,
+    };
+    Some(hint.to_owned())
+}
+
+fn incomplete(err: &RunIncomplete) -> Option<String> {
+    match err {
+        RunIncomplete::Failed(_) => Some("fix them and run the same command again".into()),
+        RunIncomplete::Interrupted(..) => Some("run the same command again to finish".into()),
     }
 }
 

@@ -6,6 +6,7 @@ mod commands;
 mod complete;
 mod hints;
 mod output;
+mod rotate_report;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::checks::UsageError;
 use crate::cli::GlobalArgs;
-use crate::commands::{admin, completion, generate, man, tenant};
+use crate::commands::{admin, completion, generate, man, rotate, tenant};
 
 /// Version and the commit it was built from.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT_COMMIT"), ")");
@@ -45,6 +46,8 @@ enum Command {
     Admin(admin::AdminArgs),
     #[command(about = generate::ABOUT, after_help = generate::EXAMPLES)]
     Generate(generate::GenerateArgs),
+    #[command(about = rotate::ABOUT, after_help = rotate::EXAMPLES)]
+    Rotate(rotate::RotateArgs),
     #[command(about = completion::ABOUT, after_help = completion::EXAMPLES)]
     Completion(completion::CompletionArgs),
 }
@@ -130,6 +133,7 @@ fn main() -> ExitCode {
             Command::Tenant(args) => tenant::exec(args, &global).await,
             Command::Admin(args) => admin::exec(args, &global).await,
             Command::Generate(args) => generate::exec(args, &global).await,
+            Command::Rotate(args) => rotate::exec(args, &global).await,
             Command::Completion(args) => completion::exec(args),
         }
     });
@@ -137,7 +141,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {}", hints::error_line(err.as_ref()));
-            if err.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::FAILURE }
+            if err.downcast_ref::<UsageError>().is_some() {
+                return ExitCode::from(2);
+            }
+            // Stopped by SIGINT / SIGTERM after reporting: 130 / 143, as a shell reports it.
+            match err.downcast_ref::<pxtoken::rotate::RunError>().and_then(|e| e.signal()) {
+                Some(signal) => ExitCode::from(signal.exit_code()),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

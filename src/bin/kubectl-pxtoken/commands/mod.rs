@@ -4,4 +4,5 @@ pub mod admin;
 pub mod completion;
 pub mod generate;
 pub mod man;
+pub mod rotate;
 pub mod tenant;
