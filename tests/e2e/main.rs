@@ -14,5 +14,6 @@ mod completion;
 mod duration_differential;
 mod generate;
 mod krew;
+mod rotate;
 mod smoke;
 mod tenant;

@@ -197,6 +197,11 @@ impl Cluster {
         cmd
     }
 
+    /// The API server's URL (`https://127.0.0.1:PORT`).
+    pub fn server(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server")).map(|s| s.trim().to_owned()).unwrap_or_default()
+    }
+
     /// The control plane's certificates and keys (`ca.crt`, `apiserver.crt`, …).
     pub fn pki_dir(&self) -> PathBuf {
         self.dir.join("pki")
@@ -284,6 +289,43 @@ pub fn grant(user: &str, namespace: &str, verbs: &[&str], resources: &[&str]) {
         ],
     }));
     wait_until_allowed(user, namespace, verbs, resources);
+}
+
+/// A cluster-wide grant to one test's own user ([`Cluster::new_user`]): a ClusterRole and
+/// ClusterRoleBinding, deleted when dropped (they live outside the test's namespaces).
+pub struct ClusterGrant {
+    name: String,
+}
+
+/// Lets `user` do `verbs` on `resources` in every namespace, until the returned guard is dropped.
+/// Give it only to a user of the test's own, so no other test running at the same time has it.
+pub fn grant_cluster(user: &str, verbs: &[&str], resources: &[&str]) -> ClusterGrant {
+    let name = format!("pxt-grant-{}", random_name_suffix());
+    apply_json(&json!({
+        "apiVersion": "v1", "kind": "List", "items": [
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": name},
+                "rules": rbac_rules(verbs, resources),
+            },
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": {"name": name},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+            },
+        ],
+    }));
+    wait_until_allowed(user, "default", verbs, resources);
+    ClusterGrant { name }
+}
+
+impl Drop for ClusterGrant {
+    fn drop(&mut self) {
+        let _ = kubectl("admin")
+            .args(["delete", "clusterrolebinding,clusterrole", &self.name, "--ignore-not-found", "--wait=false"])
+            .run();
+    }
 }
 
 /// `plural[.group]` → (group, plural).

@@ -30,8 +30,6 @@ pub struct AdmissionRequest {
     pub name: String,
     pub username: String,
     pub dry_run: bool,
-    /// The object as the client sent it.
-    pub object: Value,
 }
 
 type Handler = dyn Fn(&AdmissionRequest) + Send + Sync;
@@ -160,7 +158,6 @@ fn serve(stream: TcpStream, tls: Arc<rustls::ServerConfig>, seen: &Mutex<Vec<Adm
         name: request["name"].as_str().unwrap_or_default().to_owned(),
         username: request["userInfo"]["username"].as_str().unwrap_or_default().to_owned(),
         dry_run: request["dryRun"].as_bool().unwrap_or(false),
-        object: request["object"].clone(),
     };
     if admission.name != PROBE && !admission.dry_run {
         handler(&admission);

@@ -1,0 +1,118 @@
+//! `rotate` as the rotator CronJob runs it: inside a Pod, with no kubeconfig, as the
+//! ServiceAccount that `rotator manifest` creates, bound only by the RBAC it prints.
+//!
+//! The test control plane runs no Pods, so the Pod's view is rebuilt around the real binary:
+//! a token for the ServiceAccount from the TokenRequest API (`kubectl create token`, what the
+//! kubelet mounts), the cluster CA and the namespace, at the fixed path
+//! `/var/run/secrets/kubernetes.io/serviceaccount` inside a private mount namespace of the
+//! child (`unshare`; nothing changes on the host), `KUBERNETES_SERVICE_HOST/PORT` pointing at
+//! the API server, no `KUBECONFIG` and an empty `HOME`.
+
+use std::process::Command;
+
+use pxtoken::discovery::SharedSecretRef;
+use pxtoken::rotator_manifest::{RotatorOptions, build_rotator_manifest};
+
+use super::{Tenants, accepted, change_shared_secret, line_for, token};
+use crate::support::*;
+
+/// Where a Pod finds its ServiceAccount.
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// Runs the plugin binary with `args` as a Pod of ServiceAccount `account` in `namespace` would.
+fn run_in_pod(namespace: &str, account: &str, args: &[String]) -> Run {
+    let mounted = tempfile::tempdir().unwrap();
+    let token = kubectl("admin").args(["create", "token", account, "-n", namespace]).succeeds();
+    std::fs::write(mounted.path().join("token"), token.trim()).unwrap();
+    std::fs::copy(cluster().pki_dir().join("ca.crt"), mounted.path().join("ca.crt")).unwrap();
+    std::fs::write(mounted.path().join("namespace"), namespace).unwrap();
+    let server = cluster().server();
+    let (host, port) = server.trim_start_matches("https://").rsplit_once(':').expect("https://HOST:PORT");
+
+    // In a mount namespace of its own: a tmpfs over /var/run (so the mount point can be made
+    // without touching the host), the ServiceAccount files bound at their fixed path.
+    let script = r#"set -e
+run=$(readlink -f /var/run)
+mount -t tmpfs pxtoken-e2e "$run"
+mkdir -p "$0"
+mount --bind "$1" "$0"
+shift
+exec "$@""#;
+    let root = nix_is_root();
+    let mut cmd = Command::new("unshare");
+    if !root {
+        cmd.args(["--user", "--map-root-user"]);
+    }
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c", script, SERVICE_ACCOUNT_DIR])
+        .arg(mounted.path())
+        .arg(env!("CARGO_BIN_EXE_kubectl-pxtoken"))
+        .args(args)
+        .current_dir(mounted.path())
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("HOME", "")
+        .env("KUBERNETES_SERVICE_HOST", host)
+        .env("KUBERNETES_SERVICE_PORT", port);
+    let run = cmd.run();
+    assert!(
+        !run.stderr.contains("unshare:") && !run.stderr.contains("mount:"),
+        "cannot build the Pod's view (needs root, or unprivileged user namespaces):\n{run}"
+    );
+    run
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+#[test]
+fn the_rotator_service_account_rotates_its_tenants_in_cluster_and_nothing_else() {
+    let keys = TestNamespace::new("rot-pod-keys");
+    let mut px = install_daemonset_style(&keys, &random_secret(), "rotate.example");
+    let granted = Tenants::new("rot-pod", 2);
+    let outside = Tenants::new("rot-pod-out", 1);
+    granted.onboard(&px, &[]);
+    outside.onboard(&px, &[]);
+    change_shared_secret(&mut px);
+
+    // The manifest `rotator manifest --tenant-namespaces …` prints, applied as an admin would.
+    let mut options = RotatorOptions::new(SharedSecretRef::new(&keys, "pxkeys", "shared-secret"), &px.issuer);
+    options.tenant_namespaces = granted.names.clone();
+    let manifest = build_rotator_manifest(&options).unwrap();
+    apply_yaml(&manifest.to_json().unwrap());
+    let job = manifest.cron_job.spec.job_template.spec.as_ref().unwrap();
+    let container = &job.template.spec.as_ref().unwrap().containers[0];
+    let args = container.args.clone().unwrap();
+    assert_eq!(args[0], "rotate");
+    let account = manifest.service_account.metadata.name.clone().unwrap();
+    let account_namespace = manifest.service_account.metadata.namespace.clone().unwrap();
+    assert_eq!(account_namespace, keys.name(), "the rotator lives next to the key Secret by default");
+
+    let run = run_in_pod(&account_namespace, &account, &args);
+    assert_eq!(run.code, Some(0), "{run}");
+    for ns in &granted.names {
+        assert!(line_for(&run, ns).starts_with(&format!("secret/px-k8s-user rotated in {ns} (was stale-key, ")));
+        accepted(&token(ns), &px);
+    }
+    assert!(run.stdout.ends_with("2 rotated, 0 unchanged, 0 skipped, 0 failed\n"), "{run}");
+    assert_eq!(run.stderr, "", "no warning: the ServiceAccount may record its Events");
+
+    // The same identity, asked for a namespace outside its grant: refused by the API server.
+    let outside_ns = &outside.names[0];
+    let before = token(outside_ns);
+    let mut elsewhere: Vec<String> = args.iter().filter(|a| *a == "rotate" || a.starts_with("--")).cloned().collect();
+    elsewhere.push(outside_ns.clone());
+    let refused = run_in_pod(&account_namespace, &account, &elsewhere);
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert_eq!(
+        refused.stderr,
+        format!(
+            "error: forbidden: cannot list secrets in namespace {outside_ns:?} (context \"in-cluster\"): ask for RBAC that allows \"list\" on \"secrets\" in namespace {outside_ns:?}\n"
+        )
+    );
+    assert_eq!(token(outside_ns), before);
+    elsewhere.pop();
+    elsewhere.push("-A".into());
+    let all = run_in_pod(&account_namespace, &account, &elsewhere);
+    assert!(all.stderr.starts_with("error: forbidden: cannot list secrets cluster-wide"), "{all}");
+}
