@@ -21,8 +21,8 @@
 //! - [`token_list`]: every token Secret in the cluster, paged, one row at a time;
 //! - [`age`]: ages and time left as kubectl prints them.
 
-pub mod age;
 pub mod admin;
+pub mod age;
 pub mod claims;
 pub mod connection;
 mod cron_schedule;
