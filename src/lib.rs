@@ -27,6 +27,7 @@ pub mod claims;
 pub mod connection;
 mod cron_schedule;
 pub mod discovery;
+pub mod doctor;
 pub mod duration;
 #[cfg(test)]
 pub(crate) mod fake_api;

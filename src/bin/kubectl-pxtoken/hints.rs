@@ -76,6 +76,9 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     None
 }
 
+/// How to give the issuer when it cannot be discovered.
+pub const ISSUER_HINT: &str = "pass --issuer with the value of the nodes' -jwt_issuer";
+
 /// The flag through which the user gives `file`.
 pub fn key_file_flag(file: KeyFile) -> &'static str {
     match file {
@@ -96,7 +99,7 @@ pub fn discovery(err: &DiscoveryError) -> Option<String> {
             "pass --shared-secret-ref NAMESPACE/NAME:KEY (or --shared-secret-file, --px-namespace)"
         }
         DiscoveryError::Ambiguous { .. } => "choose one with --px-namespace NAMESPACE",
-        DiscoveryError::NoIssuer { .. } => "pass --issuer with the value of the nodes' -jwt_issuer",
+        DiscoveryError::NoIssuer { .. } => ISSUER_HINT,
         DiscoveryError::NoKeyOffline => "pass --shared-secret-file, --rsa-private-keyfile or --ecdsa-private-keyfile",
         DiscoveryError::NoIssuerOffline => "pass --issuer",
         DiscoveryError::Api(err) => return api(err),

@@ -14,7 +14,7 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::checks::UsageError;
 use crate::cli::GlobalArgs;
-use crate::commands::{admin, completion, generate, man, tenant};
+use crate::commands::{admin, completion, doctor, generate, man, tenant};
 
 /// Version and the commit it was built from.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT_COMMIT"), ")");
@@ -45,6 +45,8 @@ enum Command {
     Admin(admin::AdminArgs),
     #[command(about = generate::ABOUT, after_help = generate::EXAMPLES)]
     Generate(generate::GenerateArgs),
+    #[command(about = doctor::ABOUT, after_help = doctor::EXAMPLES)]
+    Doctor(doctor::DoctorArgs),
     #[command(about = completion::ABOUT, after_help = completion::EXAMPLES)]
     Completion(completion::CompletionArgs),
 }
@@ -130,6 +132,7 @@ fn main() -> ExitCode {
             Command::Tenant(args) => tenant::exec(args, &global).await,
             Command::Admin(args) => admin::exec(args, &global).await,
             Command::Generate(args) => generate::exec(args, &global).await,
+            Command::Doctor(args) => doctor::exec(args, &global).await,
             Command::Completion(args) => completion::exec(args),
         }
     });
