@@ -49,7 +49,7 @@ fn doctor(user: &str, tenant: &str, px_ns: &str, extra: &[&str]) -> Run {
 }
 
 /// The line of check `name` in the report (`✗ tenant   cannot …`), and the lines under it.
-fn check_block<'a>(stdout: &'a str, name: &str) -> String {
+fn check_block(stdout: &str, name: &str) -> String {
     let mut lines = stdout.lines().skip_while(|l| l.split_whitespace().nth(1) != Some(name));
     let first = lines.next().unwrap_or_else(|| panic!("no {name} line in:\n{stdout}"));
     let fix: Vec<&str> = lines.take_while(|l| l.starts_with("  ")).collect();

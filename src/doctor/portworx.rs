@@ -95,3 +95,127 @@ pub fn key_check(survey: &DiscoverySurvey, advice: &dyn Advice, user: Option<&st
         Err(err) => Check::fail(NAME, one_line(err), advice.discovery(err).unwrap_or_default()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::connection::ApiAction;
+    use crate::discovery::{Install, IssuerSource, KeySource, SharedSecretRef};
+    use crate::doctor::check::Status;
+    use crate::signing::{SigningKey, secret_bytes};
+
+    struct Words;
+
+    impl Advice for Words {
+        fn discovery(&self, _: &DiscoveryError) -> Option<String> {
+            Some("give the key".into())
+        }
+        fn issuer(&self) -> String {
+            "give the issuer".into()
+        }
+        fn clock_skew(&self, _: Duration) -> String {
+            unreachable!()
+        }
+        fn rotate(&self, _: &[String]) -> String {
+            unreachable!()
+        }
+        fn storage_class(&self) -> String {
+            unreachable!()
+        }
+    }
+
+    fn daemonset() -> Install {
+        Install::DaemonSet { namespace: "kube-system".into(), name: "portworx".into() }
+    }
+
+    fn survey(
+        key: Result<(SigningKey, KeySource), DiscoveryError>,
+        issuer: bool,
+        looked_at: &[&str],
+    ) -> DiscoverySurvey {
+        DiscoverySurvey {
+            looked_at: looked_at.iter().map(|s| s.to_string()).collect(),
+            install_needed: true,
+            install: Ok(Some(daemonset())),
+            key_secret: Some(SharedSecretRef::new("kube-system", "pxkeys", "shared-secret")),
+            key,
+            issuer: issuer.then(|| {
+                (
+                    "portworx.com".into(),
+                    IssuerSource::Install { install: daemonset(), detail: "container arg -jwt_issuer".into() },
+                )
+            }),
+        }
+    }
+
+    fn forbidden_key() -> DiscoveryError {
+        DiscoveryError::Api(ApiError::Forbidden {
+            action: Box::new(ApiAction::new("get", "secrets", Some("kube-system"), Some("pxkeys"))),
+            context: "prod".into(),
+        })
+    }
+
+    #[test]
+    fn a_healthy_install_says_where_everything_is_but_never_the_key() {
+        let secret = "a-shared-secret-nobody-may-see";
+        let source = KeySource::Secret {
+            reference: SharedSecretRef::new("kube-system", "pxkeys", "shared-secret"),
+            resource_version: Some("7".into()),
+            found_via: Some(daemonset()),
+        };
+        let key = SigningKey::shared_secret(secret_bytes(secret.as_bytes().to_vec()), "test").unwrap();
+        let survey = survey(Ok((key, source)), true, &[]);
+        let lines = [install_check(&survey, &Words), issuer_check(&survey, &Words), key_check(&survey, &Words, None)];
+        assert_eq!(
+            lines.iter().map(|c| (c.status, c.detail.as_str())).collect::<Vec<_>>(),
+            [
+                (Status::Pass, "DaemonSet kube-system/portworx, security enabled"),
+                (Status::Pass, "portworx.com from DaemonSet kube-system/portworx (container arg -jwt_issuer)"),
+                (
+                    Status::Pass,
+                    "secret kube-system/pxkeys:shared-secret (named by DaemonSet kube-system/portworx), readable (HS256)"
+                ),
+            ]
+        );
+        assert!(lines.iter().all(|c| !format!("{c:?}").contains(secret)));
+    }
+
+    #[test]
+    fn a_key_the_caller_may_not_read_fails_with_the_role_for_that_one_secret() {
+        let check = key_check(&survey(Err(forbidden_key()), true, &[]), &Words, Some("alice"));
+        assert_eq!(check.status, Status::Fail);
+        assert_eq!(
+            check.detail,
+            "the key is in secret kube-system/pxkeys:shared-secret; cannot get secrets \"pxkeys\" in namespace \"kube-system\""
+        );
+        assert_eq!(
+            check.fix.as_deref(),
+            Some(
+                "kubectl create role pxtoken-key-secrets-pxkeys -n kube-system --verb=get --resource=secrets --resource-name=pxkeys && kubectl create rolebinding pxtoken-key-secrets-pxkeys -n kube-system --role=pxtoken-key-secrets-pxkeys --user=alice"
+            )
+        );
+    }
+
+    #[test]
+    fn no_issuer_and_no_install_fail_with_the_callers_fix() {
+        let check = issuer_check(&survey(Err(forbidden_key()), false, &[]), &Words);
+        assert_eq!(check.status, Status::Fail);
+        assert!(check.detail.starts_with("DaemonSet kube-system/portworx names no issuer"), "{}", check.detail);
+        assert_eq!(check.fix.as_deref(), Some("give the issuer"));
+
+        let looked = ["DaemonSets in all namespaces: not allowed to list"];
+        let mut nothing = survey(Err(DiscoveryError::NotFound { looked_at: vec![] }), false, &looked);
+        nothing.install = Ok(None);
+        let check = install_check(&nothing, &Words);
+        assert_eq!(check.status, Status::Fail);
+        assert_eq!(
+            check.detail,
+            "no Portworx install with security enabled found where you may look; looked at DaemonSets in all namespaces: not allowed to list"
+        );
+        assert_eq!(check.fix.as_deref(), Some("get the RBAC in the tenant line's fix, or give the key"));
+        let check = key_check(&nothing, &Words, None);
+        assert!(check.detail.contains("no well-known Secret you may read"), "{}", check.detail);
+    }
+}

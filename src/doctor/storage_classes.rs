@@ -9,12 +9,11 @@ use kube::api::{Api, ListParams};
 use super::check::Check;
 use crate::connection::{ApiAction, ApiError, Connection};
 use crate::paging::list_pages;
+use crate::storage_class::{CSI_PROVISIONER, CSI_SECRET_PARAMETERS, IN_TREE_PROVISIONER, IN_TREE_SECRET_PARAMETERS};
 
-const CSI_PROVISIONER: &str = "pxd.portworx.com";
-const IN_TREE_PROVISIONER: &str = "kubernetes.io/portworx-volume";
+/// Prefix of every CSI secret parameter (`…/<operation>-secret-name|namespace`); classes written
+/// by hand may use operations the plugin does not write (`node-stage`, `controller-publish`).
 const CSI_SECRET_PREFIX: &str = "csi.storage.k8s.io/";
-const IN_TREE_SECRET_NAME: &str = "openstorage.io/auth-secret-name";
-const IN_TREE_SECRET_NAMESPACE: &str = "openstorage.io/auth-secret-namespace";
 
 /// A StorageClass whose volumes are provisioned with a tenant Secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,19 +33,18 @@ pub fn wired_class(class: &StorageClass) -> Option<WiredClass> {
     let name = class.metadata.name.clone().unwrap_or_default();
     let (in_tree, secret_name, secret_namespace) = match class.provisioner.as_str() {
         CSI_PROVISIONER => {
-            let secret_names = ["provisioner", "node-publish", "controller-expand", "node-stage", "controller-publish"]
-                .into_iter()
-                .map(|op| format!("{CSI_SECRET_PREFIX}{op}-secret-name"))
-                .chain(
-                    params.keys().filter(|k| k.starts_with(CSI_SECRET_PREFIX) && k.ends_with("-secret-name")).cloned(),
-                );
-            let key = secret_names.into_iter().find(|k| params.contains_key(k))?;
+            let other = params.keys().filter(|k| k.starts_with(CSI_SECRET_PREFIX) && k.ends_with("-secret-name"));
+            let key = CSI_SECRET_PARAMETERS
+                .iter()
+                .map(|(name, _)| *name)
+                .chain(other.map(String::as_str))
+                .find(|k| params.contains_key(*k))?;
             let namespace_key = format!("{}-secret-namespace", key.trim_end_matches("-secret-name"));
-            (false, params[&key].clone(), params.get(&namespace_key).cloned())
+            (false, params[key].clone(), params.get(&namespace_key).cloned())
         }
         IN_TREE_PROVISIONER => {
-            let secret = params.get(IN_TREE_SECRET_NAME)?.clone();
-            (true, secret, params.get(IN_TREE_SECRET_NAMESPACE).cloned())
+            let (name_key, namespace_key) = IN_TREE_SECRET_PARAMETERS;
+            (true, params.get(name_key)?.clone(), params.get(namespace_key).cloned())
         }
         _ => return None,
     };
