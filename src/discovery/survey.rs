@@ -27,8 +27,10 @@ pub struct DiscoverySurvey {
     pub install: Result<Option<Install>, DiscoveryError>,
     /// The Secret the key is (or would be) read from, even when reading it failed.
     pub key_secret: Option<SharedSecretRef>,
-    /// The key and where it came from, or why it could not be had.
-    pub key: Result<(SigningKey, KeySource), DiscoveryError>,
+    /// The key and where it came from, or why it could not be had; `None` when it was not
+    /// looked for because it depends on an install that could not be settled (a failed list,
+    /// several installs): a well-known Secret might then belong to the wrong one.
+    pub key: Option<Result<(SigningKey, KeySource), DiscoveryError>>,
     /// The issuer and where it came from; `None` when nothing names one.
     pub issuer: Option<(String, IssuerSource)>,
 }
@@ -43,7 +45,7 @@ impl DiscoverySurvey {
 
     /// The setup a command would sign with, when key and issuer were both found.
     pub fn into_setup(self) -> Option<SigningSetup> {
-        let (key, key_source) = self.key.ok()?;
+        let (key, key_source) = self.key?.ok()?;
         let (issuer, issuer_source) = self.issuer?;
         Some(SigningSetup { key, key_source, issuer, issuer_source })
     }
@@ -65,8 +67,9 @@ pub async fn survey_signing_key(conn: &Connection, overrides: &KeyOverrides) -> 
     };
 
     let (key_secret, key) = match local {
-        Ok(Some(found)) => (None, Ok(found)),
-        Err(err) => (None, Err(err)),
+        Ok(Some(found)) => (None, Some(Ok(found))),
+        Err(err) => (None, Some(Err(err))),
+        Ok(None) if overrides.shared_secret_ref.is_none() && install.is_err() => (None, None),
         Ok(None) => {
             let located = match (&overrides.shared_secret_ref, install_secret) {
                 (Some(reference), _) => Ok(Some((reference.in_namespace_or(&conn.namespace), None))),
@@ -77,10 +80,10 @@ pub async fn survey_signing_key(conn: &Connection, overrides: &KeyOverrides) -> 
             };
             match located {
                 Ok(Some((reference, found_via))) => {
-                    (Some(reference.clone()), read_secret_key(conn, reference, found_via).await)
+                    (Some(reference.clone()), Some(read_secret_key(conn, reference, found_via).await))
                 }
-                Ok(None) => (None, Err(DiscoveryError::NotFound { looked_at: looked_at.clone() })),
-                Err(err) => (None, Err(err)),
+                Ok(None) => (None, Some(Err(DiscoveryError::NotFound { looked_at: looked_at.clone() }))),
+                Err(err) => (None, Some(Err(err))),
             }
         }
     };

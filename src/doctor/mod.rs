@@ -178,7 +178,7 @@ async fn bounded_survey(conn: &Connection, overrides: &KeyOverrides, timeout: Op
             install_needed: true,
             install: Err(err()),
             key_secret: None,
-            key: Err(err()),
+            key: Some(Err(err())),
             issuer: None,
         }
     })

@@ -17,7 +17,7 @@ pub fn install_check(survey: &DiscoverySurvey, advice: &dyn Advice) -> Check {
         Ok(Some(install)) => Check::pass(NAME, format!("{install}, security enabled")),
         Ok(None) if !survey.install_needed => Check::skip(NAME, "not looked for: the key and the issuer were given"),
         // The key was found in a well-known Secret and the issuer given: onboarding works.
-        Ok(None) if survey.key.is_ok() && survey.issuer.is_some() => {
+        Ok(None) if matches!(survey.key, Some(Ok(_))) && survey.issuer.is_some() => {
             Check::pass(NAME, format!("no install with security enabled, none needed (looked at {})", looked()))
         }
         Ok(None) => {
@@ -53,6 +53,7 @@ pub fn issuer_check(survey: &DiscoverySurvey, advice: &dyn Advice) -> Check {
     const NAME: &str = "issuer";
     match (&survey.issuer, &survey.install) {
         (Some((issuer, source)), _) => Check::pass(NAME, format!("{issuer} from {source}")),
+        (None, Err(_)) => Check::skip(NAME, "depends on which install is meant (see portworx)"),
         (None, Ok(Some(install))) => Check::fail(
             NAME,
             format!("{install} names no issuer (no -jwt_issuer argument or PORTWORX_AUTH_JWT_ISSUER)"),
@@ -70,7 +71,10 @@ pub fn issuer_check(survey: &DiscoverySurvey, advice: &dyn Advice) -> Check {
 /// let them read that one Secret, bound to `user`.
 pub fn key_check(survey: &DiscoverySurvey, advice: &dyn Advice, user: Option<&str>) -> Check {
     const NAME: &str = "signing-key";
-    match &survey.key {
+    let Some(key) = &survey.key else {
+        return Check::skip(NAME, "depends on which install is meant (see portworx)");
+    };
+    match key {
         Ok((key, source)) => Check::pass(NAME, format!("{source}, readable ({:?})", key.algorithm())),
         Err(DiscoveryError::Api(err @ ApiError::Forbidden { action, .. })) => {
             let (Some(namespace), Some(name)) = (&action.namespace, &action.name) else {
@@ -140,7 +144,7 @@ mod tests {
             install_needed: true,
             install: Ok(Some(daemonset())),
             key_secret: Some(SharedSecretRef::new("kube-system", "pxkeys", "shared-secret")),
-            key,
+            key: Some(key),
             issuer: issuer.then(|| {
                 (
                     "portworx.com".into(),

@@ -81,8 +81,8 @@ pub fn server_check(probed: &Result<ServerFacts, ApiError>, server: &str) -> Che
 pub fn classify_skew(skew: i64, allowance: Duration) -> (Status, String) {
     let allowance_secs = allowance.as_secs() as i64;
     let apart = (skew.abs() - 1).max(0);
-    let shown = human(Duration::from_secs(skew.unsigned_abs()));
-    let backdate = human(allowance);
+    let shown = crate::age::human_duration(skew.abs());
+    let backdate = crate::age::human_duration(allowance.as_secs() as i64);
     if apart == 0 {
         return (Status::Pass, format!("in step with the API server (tokens are backdated {backdate})"));
     }
@@ -131,19 +131,6 @@ pub fn clock_check(
         }
         Ok(ServerFacts { skew: None, .. }) => Check::skip("clock", "the API server's response carried no Date header"),
         Err(_) => Check::skip("clock", "the API server did not answer"),
-    }
-}
-
-/// TODO(lead): use `crate::age::human_duration` (kubectl's HumanDuration) once `health` lands.
-fn human(duration: Duration) -> String {
-    let s = duration.as_secs();
-    match s {
-        0..120 => format!("{s}s"),
-        120..600 if !s.is_multiple_of(60) => format!("{}m{}s", s / 60, s % 60),
-        120..10_800 => format!("{}m", s / 60),
-        10_800..28_800 if s % 3600 >= 60 => format!("{}h{}m", s / 3600, s % 3600 / 60),
-        10_800..172_800 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
     }
 }
 

@@ -77,7 +77,7 @@ mod tests {
             install_needed,
             install: Ok(install),
             key_secret,
-            key: Err(DiscoveryError::NoKeyOffline),
+            key: Some(Err(DiscoveryError::NoKeyOffline)),
             issuer: None,
         }
     }
