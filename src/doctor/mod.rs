@@ -52,6 +52,9 @@ pub const CHECK_NAMES: [&str; 12] = [
     "storageclass",
 ];
 
+/// Why checks that need the API server were skipped.
+const NO_ANSWER: &str = "no answer from the API server (see api-server)";
+
 /// What to check, as the user asked.
 #[derive(Debug, Default)]
 pub struct DoctorOptions {
@@ -75,6 +78,8 @@ pub trait Advice {
     fn rotate(&self, namespaces: &[String]) -> String;
     /// How to create a StorageClass wired to tenant Secrets.
     fn storage_class(&self) -> String;
+    /// How to check one tenant namespace instead of all of them.
+    fn one_namespace(&self) -> String;
 }
 
 /// Runs every check and reports them in [`CHECK_NAMES`] order.
@@ -96,10 +101,7 @@ pub async fn run_doctor(options: &DoctorOptions, advice: &dyn Advice) -> Report 
         .unwrap_or_else(|| Err(timed_out(&conn, "get", "/version", timeout)));
     let api_server = server::server_check(&probed, &conn.server);
     if probed.is_err() {
-        return skipping_the_rest(
-            vec![context, Check::skip("user", "the API server did not answer"), api_server],
-            "the API server did not answer",
-        );
+        return skipping_the_rest(vec![context, Check::skip("user", NO_ANSWER), api_server], NO_ANSWER);
     }
     let clock = server::clock_check(&probed, options.clock_skew, |at_least| advice.clock_skew(at_least));
 
@@ -116,7 +118,7 @@ pub async fn run_doctor(options: &DoctorOptions, advice: &dyn Advice) -> Report 
             portworx::issuer_check(&survey, advice),
             portworx::key_check(&survey, advice, user_name.as_deref()),
         ];
-        checks.extend(access_checks(&conn, &survey, options, user_name.as_deref(), timeout).await);
+        checks.extend(access_checks(&conn, &survey, options, user_name.as_deref(), timeout, advice).await);
         // The key is held only until the tokens are judged with it.
         let setup = survey.into_setup();
         let tokens = within(timeout, tokens::tokens_check(&conn, setup, namespace, advice))
@@ -149,6 +151,7 @@ async fn access_checks(
     options: &DoctorOptions,
     user: Option<&str>,
     timeout: Option<Duration>,
+    advice: &dyn Advice,
 ) -> Vec<Check> {
     let scope = Scope::of(options.connection.namespace.as_deref());
     let discovery = steps::discovery_steps(survey, options.overrides.px_namespace.as_deref());
@@ -163,9 +166,21 @@ async fn access_checks(
         let detail = format!("the API server did not answer the access reviews within {}", seconds(timeout));
         return commands.iter().map(|(name, _, _)| Check::skip(name, detail.clone())).collect();
     };
+    let refused_everywhere = |steps: &[Step]| {
+        steps.iter().any(|s| {
+            s.permission.scope == Scope::AllNamespaces && matches!(answers.get(&s.permission), Some(Ok(false)))
+        })
+    };
     commands
         .iter()
-        .map(|(name, steps, blocking)| access::access_check(name, steps, &answers, *blocking, user))
+        .map(|(name, steps, blocking)| {
+            let check = access::access_check(name, steps, &answers, *blocking, user);
+            // Rights in every namespace are more than a tenant's administrator usually holds.
+            match (refused_everywhere(steps), check.fix.clone()) {
+                (true, Some(fix)) => check.with_fix(format!("{fix}\n{}", advice.one_namespace())),
+                _ => check,
+            }
+        })
         .collect()
 }
 

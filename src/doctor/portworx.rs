@@ -125,6 +125,9 @@ mod tests {
         fn rotate(&self, _: &[String]) -> String {
             unreachable!()
         }
+        fn one_namespace(&self) -> String {
+            unreachable!()
+        }
         fn storage_class(&self) -> String {
             unreachable!()
         }

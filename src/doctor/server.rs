@@ -39,13 +39,14 @@ pub async fn probe(conn: &Connection) -> Result<ServerFacts, ApiError> {
     let status = response.status();
     let body = response.into_body().collect_bytes().await.map_err(|err| conn.api_error(action(), err))?;
     if !status.is_success() {
-        let message = String::from_utf8_lossy(&body).chars().take(200).collect::<String>();
-        return Err(ApiError::Rejected {
-            action: Box::new(action()),
-            message: crate::message::fold_whitespace(&message),
-            code: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or_default().to_owned(),
+        // Error bodies are a `Status`, worded like every other refusal; anything else (a proxy's
+        // page) is cut short.
+        let status = serde_json::from_slice::<kube::core::Status>(&body).unwrap_or_else(|_| {
+            let text = String::from_utf8_lossy(&body).chars().take(200).collect::<String>();
+            let text = crate::message::fold_whitespace(&text);
+            kube::core::Status::failure(&text, status.canonical_reason().unwrap_or_default()).with_code(status.as_u16())
         });
+        return Err(conn.api_error(action(), kube::Error::Api(status.boxed())));
     }
     let version =
         serde_json::from_slice::<Info>(&body).map(|info| info.git_version).unwrap_or_else(|_| "unknown".into());
@@ -60,14 +61,17 @@ pub fn parse_http_date(value: &str) -> Option<i64> {
 }
 
 /// The `api-server` line.
+/// An unreachable server's message says what to check already; a refused login gets its fix.
 pub fn server_check(probed: &Result<ServerFacts, ApiError>, server: &str) -> Check {
+    const NAME: &str = "api-server";
     match probed {
-        Ok(facts) => Check::pass("api-server", format!("{server} answers, Kubernetes {}", facts.version)),
-        Err(err) => Check::fail(
-            "api-server",
+        Ok(facts) => Check::pass(NAME, format!("{server} answers, Kubernetes {}", facts.version)),
+        Err(err @ ApiError::Rejected { code: 401, .. }) => Check::fail(
+            NAME,
             crate::message::one_line(err),
-            "check that the context points at a running cluster and that this machine can reach it",
+            "the API server does not accept this user's credentials: log in again or renew them",
         ),
+        Err(err) => Check::new(NAME, Status::Fail, crate::message::one_line(err)),
     }
 }
 

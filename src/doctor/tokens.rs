@@ -119,6 +119,9 @@ mod tests {
         fn rotate(&self, namespaces: &[String]) -> String {
             format!("rotate {}", namespaces.join(" "))
         }
+        fn one_namespace(&self) -> String {
+            unreachable!()
+        }
         fn storage_class(&self) -> String {
             String::new()
         }

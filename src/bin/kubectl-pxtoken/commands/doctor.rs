@@ -115,6 +115,9 @@ impl Advice for Fixes {
             _ => "kubectl pxtoken rotate -A".into(),
         }
     }
+    fn one_namespace(&self) -> String {
+        "or check one tenant namespace: kubectl pxtoken doctor -n NAMESPACE".into()
+    }
     fn storage_class(&self) -> String {
         "kubectl pxtoken storageclass NAME --apply (a StorageClass that uses each PVC namespace's tenant Secret)".into()
     }
