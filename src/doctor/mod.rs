@@ -68,8 +68,8 @@ pub struct DoctorOptions {
 
 /// The fixes that name the caller's flags and commands (a library has none).
 pub trait Advice {
-    /// The fix for a discovery failure.
-    fn discovery(&self, err: &DiscoveryError) -> Option<String>;
+    /// The fix for an error of the library (a connection, an API call, discovery), if it has one.
+    fn hint(&self, err: &(dyn std::error::Error + 'static)) -> Option<String>;
     /// How to give the issuer when discovery cannot find it.
     fn issuer(&self) -> String;
     /// How to get past a clock that runs ahead: sync it, or backdate by at least `at_least`.
@@ -88,7 +88,9 @@ pub async fn run_doctor(options: &DoctorOptions, advice: &dyn Advice) -> Report 
     let conn = match within(timeout, options.connection.connect()).await {
         Some(Ok(conn)) => conn,
         Some(Err(err)) => {
-            return skipping_the_rest(vec![Check::new("context", Status::Fail, one_line(&err))], "no cluster to check");
+            let context =
+                Check::new("context", Status::Fail, one_line(&err)).with_fix(advice.hint(&err).unwrap_or_default());
+            return skipping_the_rest(vec![context], "no cluster to check");
         }
         None => {
             let detail = format!("loading the kubeconfig took longer than {}", seconds(timeout));
@@ -99,7 +101,7 @@ pub async fn run_doctor(options: &DoctorOptions, advice: &dyn Advice) -> Report 
     let probed = within(timeout, server::probe(&conn))
         .await
         .unwrap_or_else(|| Err(timed_out(&conn, "get", "/version", timeout)));
-    let api_server = server::server_check(&probed, &conn.server);
+    let api_server = server::server_check(&probed, &conn.server, advice);
     if probed.is_err() {
         return skipping_the_rest(vec![context, Check::skip("user", NO_ANSWER), api_server], NO_ANSWER);
     }
@@ -212,7 +214,7 @@ fn timed_out(conn: &Connection, verb: &'static str, resource: &'static str, time
         action: Box::new(ApiAction::new(verb, resource, None, None)),
         server: conn.server.clone(),
         context: conn.context.clone(),
-        reason: format!("no answer within {}", seconds(timeout)),
+        source: Box::new(kube::Error::Service(format!("no answer within {}", seconds(timeout)).into())),
     }
 }
 

@@ -22,7 +22,7 @@ pub fn install_check(survey: &DiscoverySurvey, advice: &dyn Advice) -> Check {
         }
         Ok(None) => {
             let err = DiscoveryError::NotFound { looked_at: survey.looked_at.clone() };
-            let hint = advice.discovery(&err).map(|h| format!(", or {h}")).unwrap_or_default();
+            let hint = advice.hint(&err).map(|h| format!(", or {h}")).unwrap_or_default();
             let (found, first) = match survey.was_refused() {
                 true => ("found where you may look", "get the RBAC in the tenant line's fix"),
                 false => {
@@ -41,10 +41,10 @@ pub fn install_check(survey: &DiscoverySurvey, advice: &dyn Advice) -> Check {
             Check::fail(
                 NAME,
                 format!("not found: no install names a key Secret and no well-known Secret{where_} holds one"),
-                advice.discovery(err).unwrap_or_default(),
+                advice.hint(err).unwrap_or_default(),
             )
         }
-        Err(err) => Check::fail(NAME, one_line(err), advice.discovery(err).unwrap_or_default()),
+        Err(err) => Check::fail(NAME, one_line(err), advice.hint(err).unwrap_or_default()),
     }
 }
 
@@ -93,10 +93,10 @@ pub fn key_check(survey: &DiscoverySurvey, advice: &dyn Advice, user: Option<&st
             Check::fail(
                 NAME,
                 format!("not found: no install names a key Secret and no well-known Secret{where_} holds one"),
-                advice.discovery(err).unwrap_or_default(),
+                advice.hint(err).unwrap_or_default(),
             )
         }
-        Err(err) => Check::fail(NAME, one_line(err), advice.discovery(err).unwrap_or_default()),
+        Err(err) => Check::fail(NAME, one_line(err), advice.hint(err).unwrap_or_default()),
     }
 }
 
@@ -113,7 +113,7 @@ mod tests {
     struct Words;
 
     impl Advice for Words {
-        fn discovery(&self, _: &DiscoveryError) -> Option<String> {
+        fn hint(&self, _: &(dyn std::error::Error + 'static)) -> Option<String> {
             Some("give the key".into())
         }
         fn issuer(&self) -> String {

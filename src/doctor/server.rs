@@ -62,16 +62,16 @@ pub fn parse_http_date(value: &str) -> Option<i64> {
 
 /// The `api-server` line.
 /// An unreachable server's message says what to check already; a refused login gets its fix.
-pub fn server_check(probed: &Result<ServerFacts, ApiError>, server: &str) -> Check {
+pub fn server_check(probed: &Result<ServerFacts, ApiError>, server: &str, advice: &dyn super::Advice) -> Check {
     const NAME: &str = "api-server";
     match probed {
         Ok(facts) => Check::pass(NAME, format!("{server} answers, Kubernetes {}", facts.version)),
-        Err(err @ ApiError::Rejected { code: 401, .. }) => Check::fail(
+        Err(err) if err.code() == Some(401) => Check::fail(
             NAME,
             crate::message::one_line(err),
             "the API server does not accept this user's credentials: log in again or renew them",
         ),
-        Err(err) => Check::new(NAME, Status::Fail, crate::message::one_line(err)),
+        Err(err) => Check::fail(NAME, crate::message::one_line(err), advice.hint(err).unwrap_or_default()),
     }
 }
 

@@ -102,12 +102,11 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::discovery::DiscoveryError;
 
     struct Rotate;
 
     impl Advice for Rotate {
-        fn discovery(&self, _: &DiscoveryError) -> Option<String> {
+        fn hint(&self, _: &(dyn std::error::Error + 'static)) -> Option<String> {
             None
         }
         fn issuer(&self) -> String {

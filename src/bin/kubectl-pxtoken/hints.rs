@@ -19,11 +19,16 @@ use pxtoken::token_secret::SecretWriteError;
 /// the chain that has one.
 pub fn error_line(err: &(dyn Error + 'static)) -> String {
     let mut line = pxtoken::message::one_line(err);
-    if let Some(hint) = std::iter::successors(Some(err), |&err| err.source()).find_map(hint_for_cause) {
+    if let Some(hint) = hint(err) {
         line.push_str(": ");
         line.push_str(&hint);
     }
     line
+}
+
+/// The fix for the first error in `err`'s chain that has one.
+pub fn hint(err: &(dyn Error + 'static)) -> Option<String> {
+    std::iter::successors(Some(err), |&err| err.source()).find_map(hint_for_cause)
 }
 
 /// The fix for `err` itself (looking through transparent wrappers), not for its sources.

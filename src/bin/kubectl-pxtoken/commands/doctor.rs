@@ -3,10 +3,9 @@
 use std::time::Duration;
 
 use clap::Args;
-use pxtoken::discovery::DiscoveryError;
 use pxtoken::doctor::{Advice, DoctorOptions, Report, Status, run_doctor};
 
-use crate::cli::{GlobalArgs, KeyArgs, ValidityArgs};
+use crate::cli::{ClockSkewArgs, GlobalArgs, KeyArgs};
 use crate::hints;
 
 pub const ABOUT: &str = "Check what onboarding depends on: context, Portworx, issuer, key, permissions, clock, tokens";
@@ -36,16 +35,18 @@ pub struct DoctorArgs {
     #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
     pub output: Option<DoctorOutput>,
     #[command(flatten)]
-    pub validity: ValidityArgs,
+    pub skew: ClockSkewArgs,
     #[command(flatten)]
     pub key: KeyArgs,
 }
 
 pub async fn exec(args: DoctorArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    // Flag values are checked before any request; everything else is what the checks are for.
+    global.validate(&args.key)?;
     let options = DoctorOptions {
         connection: global.connection_options(),
         overrides: args.key.overrides(),
-        clock_skew: args.validity.clock_skew(),
+        clock_skew: args.skew.clock_skew(),
     };
     let report = run_doctor(&options, &Fixes).await;
     match args.output {
@@ -99,8 +100,8 @@ fn render(report: &Report) -> String {
 struct Fixes;
 
 impl Advice for Fixes {
-    fn discovery(&self, err: &DiscoveryError) -> Option<String> {
-        hints::discovery(err)
+    fn hint(&self, err: &(dyn std::error::Error + 'static)) -> Option<String> {
+        hints::hint(err)
     }
     fn issuer(&self) -> String {
         hints::ISSUER_HINT.into()
