@@ -178,7 +178,7 @@ async fn access_checks(
         .map(|(name, steps, blocking)| {
             let check = access::access_check(name, steps, &answers, *blocking, user);
             // Rights in every namespace are more than a tenant's administrator usually holds.
-            match (refused_everywhere(steps), check.fix.clone()) {
+            match (scope == Scope::AllNamespaces && refused_everywhere(steps), check.fix.clone()) {
                 (true, Some(fix)) => check.with_fix(format!("{fix}\n{}", advice.one_namespace())),
                 _ => check,
             }
