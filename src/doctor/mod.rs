@@ -218,8 +218,13 @@ fn timed_out(conn: &Connection, verb: &'static str, resource: &'static str, time
     }
 }
 
+/// A timeout as `--request-timeout` spells it: `500ms`, `5s`, `1.5s`.
 fn seconds(timeout: Option<Duration>) -> String {
-    timeout.map(|t| format!("{}s", t.as_secs_f64())).unwrap_or_else(|| "the request timeout".into())
+    match timeout {
+        Some(t) if t < Duration::from_secs(1) => format!("{}ms", t.as_millis()),
+        Some(t) => format!("{}s", t.as_secs_f64()),
+        None => "the request timeout".into(),
+    }
 }
 
 /// `done`, then every check not in it skipped for `why`.

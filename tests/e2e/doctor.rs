@@ -206,6 +206,25 @@ fn alice_without_any_rights_cannot_read_the_key_and_is_told_so() {
 }
 
 #[test]
+fn a_key_secret_alice_may_not_read_is_named_with_the_role_for_that_one_secret() {
+    let setup = onboarded("doc-key");
+    grant("alice", &setup.tenant, &["get", "create", "update", "list"], &["secrets"]);
+    grant("alice", &setup.px_ns, &["list"], &["storageclusters.core.libopenstorage.org"]);
+    let run = doctor("alice", &setup.tenant, &setup.px_ns, &[]);
+    assert_fails_with(
+        &run,
+        "signing-key",
+        &[
+            &format!("cannot get secrets \"px-shared-secret\" in namespace \"{}\"", setup.px_ns),
+            "--resource-name=px-shared-secret",
+            "--user=alice",
+        ],
+    );
+    assert!(check_block(&run.stdout, "portworx").starts_with('✓'), "the install is found:\n{run}");
+    assert!(check_block(&run.stdout, "issuer").starts_with('✓'), "and names the issuer:\n{run}");
+}
+
+#[test]
 fn an_expired_tenant_token_blocks_and_names_rotate() {
     let setup = onboarded("doc-exp");
     pxtoken("admin")
