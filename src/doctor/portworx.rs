@@ -35,16 +35,7 @@ pub fn install_check(survey: &DiscoverySurvey, advice: &dyn Advice) -> Check {
                 format!("{first}{hint}"),
             )
         }
-        // Where it looked is on the `portworx` line already.
-        Err(err @ DiscoveryError::NotFound { .. }) => {
-            let where_ = if survey.was_refused() { " you may read" } else { "" };
-            Check::fail(
-                NAME,
-                format!("not found: no install names a key Secret and no well-known Secret{where_} holds one"),
-                advice.hint(err).unwrap_or_default(),
-            )
-        }
-        Err(err) => Check::fail(NAME, one_line(err), advice.hint(err).unwrap_or_default()),
+        Err(err) => discovery_failed(NAME, err, survey, advice),
     }
 }
 
@@ -87,16 +78,7 @@ pub fn key_check(survey: &DiscoverySurvey, advice: &dyn Advice, user: Option<&st
                 rbac_fix("key", &[&Permission::named("get", "secrets", namespace, name)], user),
             )
         }
-        // Where it looked is on the `portworx` line already.
-        Err(err @ DiscoveryError::NotFound { .. }) => {
-            let where_ = if survey.was_refused() { " you may read" } else { "" };
-            Check::fail(
-                NAME,
-                format!("not found: no install names a key Secret and no well-known Secret{where_} holds one"),
-                advice.hint(err).unwrap_or_default(),
-            )
-        }
-        Err(err) => Check::fail(NAME, one_line(err), advice.hint(err).unwrap_or_default()),
+        Err(err) => discovery_failed(NAME, err, survey, advice),
     }
 }
 
@@ -225,4 +207,16 @@ mod tests {
         let check = key_check(&nothing, &Words, None);
         assert!(check.detail.contains("no well-known Secret you may read"), "{}", check.detail);
     }
+}
+
+/// A discovery failure as a check line; where it looked is on the `portworx` line already.
+fn discovery_failed(name: &'static str, err: &DiscoveryError, survey: &DiscoverySurvey, advice: &dyn Advice) -> Check {
+    let detail = match err {
+        DiscoveryError::NotFound { .. } => {
+            let where_ = if survey.was_refused() { " you may read" } else { "" };
+            format!("not found: no install names a key Secret and no well-known Secret{where_} holds one")
+        }
+        err => one_line(err),
+    };
+    Check::fail(name, detail, advice.hint(err).unwrap_or_default())
 }
