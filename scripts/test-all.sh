@@ -21,6 +21,8 @@ export PXTOKEN_TEST_KUBECONFIG="$STATE/admin.kubeconfig"
 LOG_DIR="$(mktemp -d)"
 trap 'cleanup; rm -rf "$LOG_DIR"' EXIT
 
+echo "==> cargo build (xtask, which the krew test runs as \`cargo xtask release\`)"
+cargo build --locked --package xtask
 echo "==> cargo test"
 cargo test --locked --all-targets 2>&1 | tee "$LOG_DIR/cargo.log"
 # The release tool's unit tests (xtask/), in a run of their own: with --workspace above, features

@@ -32,6 +32,7 @@ pub mod claims;
 pub mod connection;
 mod cron_schedule;
 pub mod discovery;
+pub mod doctor;
 pub mod duration;
 pub mod events;
 #[cfg(test)]

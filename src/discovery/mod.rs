@@ -11,6 +11,7 @@
 //! - `install`: the StorageCluster or DaemonSet, and what it says about key and issuer;
 //! - `secret_key`: the well-known Secrets, and reading the key out of one;
 //! - `cache`: where things were found (never the key), for a few minutes;
+//! - `survey`: every step's finding reported on its own, for `doctor`;
 //! - `error`: why nothing could be settled on, without naming the binary's flags.
 
 mod cache;
@@ -20,6 +21,7 @@ mod overrides;
 mod reference;
 mod secret_key;
 mod setup;
+mod survey;
 
 pub use cache::{DISCOVERY_CACHE_TTL, DiscoveryCache, RememberedDiscovery};
 pub use error::{DiscoveryError, KeyFile};
@@ -27,6 +29,7 @@ pub use install::OPERATOR_DEFAULT_ISSUER;
 pub use overrides::KeyOverrides;
 pub use reference::{OPERATOR_DEFAULT_SECRET, ParseSecretRefError, SHARED_SECRET_KEY, SharedSecretRef};
 pub use setup::{Install, IssuerSource, KeySource, SHARED_SECRET_ENV, SigningSetup};
+pub use survey::{DiscoverySurvey, survey_signing_key};
 
 use crate::connection::Connection;
 use install::{InstallFacts, find_install};

@@ -11,6 +11,7 @@ mod support;
 mod admin;
 mod bad_input;
 mod completion;
+mod doctor;
 mod duration_differential;
 mod generate;
 mod krew;

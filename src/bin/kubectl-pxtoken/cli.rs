@@ -196,9 +196,23 @@ pub struct ValidityArgs {
     /// Token lifetime: <digits>(s|m|h|d|y), y = 365 days
     #[arg(long, default_value = "1y", value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
     pub token_duration: TokenDuration,
+    #[command(flatten)]
+    pub skew: ClockSkewArgs,
+}
+
+/// `--clock-skew`: how far `iat` is backdated. On its own for `doctor`, which judges the clock
+/// against it and issues no token.
+#[derive(Debug, Args, Clone)]
+pub struct ClockSkewArgs {
     /// How far to backdate iat against node clock skew, e.g. 10m, 30s, 0
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_request_timeout_arg, help_heading = "Token")]
     pub clock_skew: OptionalDuration,
+}
+
+impl ClockSkewArgs {
+    pub fn clock_skew(&self) -> Duration {
+        self.clock_skew.0.unwrap_or_default()
+    }
 }
 
 /// `generate`'s default lifetime: pxctl's.
@@ -210,7 +224,7 @@ impl ValidityArgs {
     }
 
     pub fn clock_skew(&self) -> Duration {
-        self.clock_skew.0.unwrap_or_default()
+        self.skew.clock_skew()
     }
 }
 

@@ -20,11 +20,16 @@ use pxtoken::token_secret::SecretWriteError;
 /// the chain that has one.
 pub fn error_line(err: &(dyn Error + 'static)) -> String {
     let mut line = pxtoken::message::one_line(err);
-    if let Some(hint) = std::iter::successors(Some(err), |&err| err.source()).find_map(hint_for_cause) {
+    if let Some(hint) = hint(err) {
         line.push_str(": ");
         line.push_str(&hint);
     }
     line
+}
+
+/// The fix for the first error in `err`'s chain that has one.
+pub fn hint(err: &(dyn Error + 'static)) -> Option<String> {
+    std::iter::successors(Some(err), |&err| err.source()).find_map(hint_for_cause)
 }
 
 /// The fix for `err` itself (looking through transparent wrappers), not for its sources.
@@ -90,6 +95,9 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     None
 }
 
+/// How to give the issuer when it cannot be discovered.
+pub const ISSUER_HINT: &str = "pass --issuer with the value of the nodes' -jwt_issuer";
+
 /// The flag through which the user gives `file`.
 pub fn key_file_flag(file: KeyFile) -> &'static str {
     match file {
@@ -110,7 +118,7 @@ pub fn discovery(err: &DiscoveryError) -> Option<String> {
             "pass --shared-secret-ref NAMESPACE/NAME:KEY (or --shared-secret-file, --px-namespace)"
         }
         DiscoveryError::Ambiguous { .. } => "choose one with --px-namespace NAMESPACE",
-        DiscoveryError::NoIssuer { .. } => "pass --issuer with the value of the nodes' -jwt_issuer",
+        DiscoveryError::NoIssuer { .. } => ISSUER_HINT,
         DiscoveryError::NoKeyOffline => "pass --shared-secret-file, --rsa-private-keyfile or --ecdsa-private-keyfile",
         DiscoveryError::NoIssuerOffline => "pass --issuer",
         DiscoveryError::Api(err) => return api(err),

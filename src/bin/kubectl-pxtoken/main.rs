@@ -15,7 +15,7 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::checks::UsageError;
 use crate::cli::GlobalArgs;
-use crate::commands::{admin, completion, generate, man, rotate, tenant};
+use crate::commands::{admin, completion, doctor, generate, man, rotate, tenant};
 
 /// Version and the commit it was built from.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT_COMMIT"), ")");
@@ -48,6 +48,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     #[command(about = rotate::ABOUT, after_help = rotate::EXAMPLES)]
     Rotate(rotate::RotateArgs),
+    #[command(about = doctor::ABOUT, after_help = doctor::EXAMPLES)]
+    Doctor(doctor::DoctorArgs),
     #[command(about = completion::ABOUT, after_help = completion::EXAMPLES)]
     Completion(completion::CompletionArgs),
 }
@@ -134,6 +136,7 @@ fn main() -> ExitCode {
             Command::Admin(args) => admin::exec(args, &global).await,
             Command::Generate(args) => generate::exec(args, &global).await,
             Command::Rotate(args) => rotate::exec(args, &global).await,
+            Command::Doctor(args) => doctor::exec(args, &global).await,
             Command::Completion(args) => completion::exec(args),
         }
     });

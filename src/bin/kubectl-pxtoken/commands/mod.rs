@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod completion;
+pub mod doctor;
 pub mod generate;
 pub mod man;
 pub mod rotate;

@@ -11,7 +11,7 @@ use pxtoken::rotate::{Policy, RotateOptions, Rotator};
 use pxtoken::token_list::{ListOptions, Scope};
 
 use crate::checks::{UsageError, check_name};
-use crate::cli::{DryRunArg, GlobalArgs, KeyArgs, SecretNameArgs, token_duration};
+use crate::cli::{ClockSkewArgs, DryRunArg, GlobalArgs, KeyArgs, SecretNameArgs, token_duration};
 use crate::rotate_report::RotateReport;
 
 pub const ABOUT: &str = "Renew expiring tokens, and tokens signed with an old key or issuer, in place";
@@ -56,17 +56,12 @@ pub struct RotateArgs {
     /// Lifetime of the new tokens [default: each token's own]
     #[arg(long, value_parser = token_duration, value_name = "DURATION", help_heading = "Token")]
     pub token_duration: Option<TokenDuration>,
-    /// How far to backdate iat against node clock skew, e.g. 10m, 30s, 0
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = clock_skew, help_heading = "Token")]
-    pub clock_skew: Duration,
+    #[command(flatten)]
+    pub skew: ClockSkewArgs,
     #[command(flatten)]
     pub secret: SecretNameArgs,
     #[command(flatten)]
     pub key: KeyArgs,
-}
-
-fn clock_skew(input: &str) -> Result<Duration, String> {
-    pxtoken::duration::parse_request_timeout(input).map(Option::unwrap_or_default).map_err(|err| err.to_string())
 }
 
 impl RotateArgs {
@@ -86,7 +81,7 @@ impl RotateArgs {
             policy: Policy { all: self.all, adopt: self.adopt },
             lifetime: self.token_duration.map(|d| d.as_duration()),
             fallback_lifetime: Duration::from_secs(365 * 24 * 3600),
-            clock_skew: self.clock_skew,
+            clock_skew: self.skew.clock_skew(),
             dry_run: self.dry_run.into(),
             concurrency: self.concurrency.into(),
         }
