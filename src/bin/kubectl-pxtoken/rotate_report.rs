@@ -1,6 +1,6 @@
 //! What `rotate` prints: one line per token Secret on stdout, as each is known, then a closing
-//! count. The only thing on stderr is the first Event that could not be recorded (a warning)
-//! and, from `main`, the `error:` line of a run that failed or was interrupted.
+//! count (which also says when Events could not be recorded, and why). The only thing on stderr
+//! is, from `main`, the `error:` line of a run that failed or was interrupted.
 
 use std::io::Write;
 
@@ -51,8 +51,9 @@ pub fn rotate_line(result: &TenantResult) -> String {
     format!("secret/{} {status} in {}{detail}", target.name, target.namespace)
 }
 
-/// The closing count: `2 rotated, 5 unchanged, 1 skipped, 0 failed`.
-pub fn summary_line(summary: &RunSummary, dry_run: DryRun) -> String {
+/// The closing count: `2 rotated, 5 unchanged, 1 skipped, 0 failed`, and why Events could not
+/// be recorded (`first_event_warning`), if some could not.
+pub fn summary_line(summary: &RunSummary, dry_run: DryRun, first_event_warning: Option<&str>) -> String {
     let mut line = format!(
         "{} rotated{}, {} unchanged, {} skipped, {} failed",
         summary.rotated,
@@ -66,6 +67,9 @@ pub fn summary_line(summary: &RunSummary, dry_run: DryRun) -> String {
     }
     if summary.event_warnings > 0 {
         line.push_str(&format!("; {} events not recorded", summary.event_warnings));
+        if let Some(why) = first_event_warning {
+            line.push_str(&format!(" (first: {why})"));
+        }
     }
     line
 }
@@ -73,22 +77,19 @@ pub fn summary_line(summary: &RunSummary, dry_run: DryRun) -> String {
 /// The lines of one run.
 pub struct RotateReport {
     dry_run: DryRun,
-    warned: bool,
+    first_event_warning: Option<String>,
 }
 
 impl RotateReport {
     pub fn new(dry_run: DryRun) -> RotateReport {
-        RotateReport { dry_run, warned: false }
+        RotateReport { dry_run, first_event_warning: None }
     }
 
-    /// Reports one token Secret; the first Event that could not be recorded is a warning.
+    /// Reports one token Secret; keeps why its Event could not be recorded, if it is the first.
     pub fn one(&mut self, result: &TenantResult) -> std::io::Result<()> {
         writeln!(std::io::stdout(), "{}", rotate_line(result))?;
-        if let Some(warning) = &result.event_warning
-            && !self.warned
-        {
-            self.warned = true;
-            eprintln!("warning: {}; the count below says how many", pxtoken::message::one_line(warning));
+        if let Some(warning) = &result.event_warning {
+            self.first_event_warning.get_or_insert_with(|| pxtoken::message::one_line(warning));
         }
         Ok(())
     }
@@ -96,7 +97,11 @@ impl RotateReport {
     /// The closing count, when the run got as far as listing.
     pub fn finish(&self, summary: Option<RunSummary>) -> std::io::Result<()> {
         match summary {
-            Some(summary) => writeln!(std::io::stdout(), "{}", summary_line(&summary, self.dry_run)),
+            Some(summary) => writeln!(
+                std::io::stdout(),
+                "{}",
+                summary_line(&summary, self.dry_run, self.first_event_warning.as_deref())
+            ),
             None => Ok(()),
         }
     }
@@ -146,6 +151,14 @@ mod tests {
             "{failed}"
         );
         let summary = RunSummary { rotated: 2, unchanged: 5, not_started: 3, ..RunSummary::default() };
-        assert_eq!(summary_line(&summary, DryRun::None), "2 rotated, 5 unchanged, 0 skipped, 0 failed, 3 not started");
+        assert_eq!(
+            summary_line(&summary, DryRun::None, None),
+            "2 rotated, 5 unchanged, 0 skipped, 0 failed, 3 not started"
+        );
+        let summary = RunSummary { rotated: 2, event_warnings: 2, ..RunSummary::default() };
+        assert_eq!(
+            summary_line(&summary, DryRun::Client, Some("forbidden")),
+            "2 rotated (dry run), 0 unchanged, 0 skipped, 0 failed; 2 events not recorded (first: forbidden)"
+        );
     }
 }
