@@ -15,7 +15,7 @@ use crate::cli::ObjectOutput;
 use crate::hints;
 
 /// kubectl's suffix for dry runs.
-fn dry_run_suffix(dry_run: DryRun) -> &'static str {
+pub fn dry_run_suffix(dry_run: DryRun) -> &'static str {
     match dry_run {
         DryRun::None => "",
         DryRun::Client => " (dry run)",
@@ -39,13 +39,22 @@ pub fn stored_line(target: &SecretTarget, outcome: WriteOutcome, dry_run: DryRun
 
 /// Prints a Secret as `-o yaml|json|name` asks, as `kubectl create -o` does.
 pub fn print_secret(secret: &Secret, format: ObjectOutput) -> anyhow::Result<()> {
-    let mut secret = secret.clone();
+    print_object(secret, format, "secret")
+}
+
+/// Prints an object as `-o yaml|json|name` asks; `-o name` is `KIND/NAME` (`kind` as kubectl
+/// spells it there: `secret`, `storageclass.storage.k8s.io`).
+pub fn print_object<K>(object: &K, format: ObjectOutput, kind: &str) -> anyhow::Result<()>
+where
+    K: kube::Resource + serde::Serialize + Clone,
+{
+    let mut object = object.clone();
     // managedFields are noise on a printed manifest; kubectl apply would re-add its own.
-    secret.metadata.managed_fields = None;
+    object.meta_mut().managed_fields = None;
     let text = match format {
-        ObjectOutput::Json => serde_json::to_string_pretty(&secret)? + "\n",
-        ObjectOutput::Yaml => serde_saphyr::to_string(&secret)?,
-        ObjectOutput::Name => format!("secret/{}\n", secret.metadata.name.as_deref().unwrap_or_default()),
+        ObjectOutput::Json => serde_json::to_string_pretty(&object)? + "\n",
+        ObjectOutput::Yaml => serde_saphyr::to_string(&object)?,
+        ObjectOutput::Name => format!("{kind}/{}\n", object.meta().name.as_deref().unwrap_or_default()),
     };
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(())
