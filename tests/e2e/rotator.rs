@@ -206,8 +206,14 @@ fn bad_input_is_refused_before_any_request() {
             "error: invalid value '61 * * * *' for '--schedule <CRON>': invalid schedule",
         ),
         (&["--expiring-within", "30 days"], 2, "error: invalid value '30 days' for '--expiring-within <DURATION>'"),
-        (&["--tenant-namespaces", "Team_A"], 1, "error: invalid tenant namespace \"Team_A\""),
-        (&["--image", ""], 1, "error: invalid image \"\": it is empty: fix --image"),
+        (
+            &["--tenant-namespaces", "team-a,Team_B"],
+            2,
+            "error: invalid --tenant-namespaces \"Team_B\": a lowercase RFC 1123 label",
+        ),
+        (&["--image", ""], 2, "error: invalid --image \"\": must not be empty"),
+        (&["--name", "Rotator"], 2, "error: invalid --name \"Rotator\": a lowercase RFC 1123 subdomain"),
+        (&["-n", "Bad_NS"], 2, "error: invalid --namespace \"Bad_NS\""),
         (&["-o", "wide"], 2, "error: invalid value 'wide' for '--output <FORMAT>'"),
     ] {
         let run = pxtoken("alice")
@@ -220,4 +226,11 @@ fn bad_input_is_refused_before_any_request() {
         assert!(run.stderr.starts_with(expected), "{run}");
         assert_eq!(run.stderr.lines().count(), 1, "{run}");
     }
+}
+
+#[test]
+fn a_bare_rotator_shows_its_help() {
+    let out = pxtoken("alice").arg("rotator").succeeds();
+    assert!(out.starts_with("Run token rotation inside the cluster on a schedule\n"), "{out}");
+    assert!(out.contains("Usage: kubectl pxtoken rotator") && out.contains("  manifest  "), "{out}");
 }

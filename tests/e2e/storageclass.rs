@@ -201,15 +201,16 @@ fn bad_input_fails_before_any_request() {
         (&["--dry-run=server"], 2, "error: the following required arguments were not provided: --apply"),
         (
             &["--param", "repl=3", "--param", "repl=2", "--apply"],
-            1,
+            2,
             "error: parameter \"repl\" is given twice: give each --param key once",
         ),
         (
             &["--param", "csi.storage.k8s.io/node-stage-secret-name=other", "--apply"],
-            1,
+            2,
             "error: parameter \"csi.storage.k8s.io/node-stage-secret-name\" is part of the tenant Secret wiring",
         ),
-        (&["--tenant", "Team_A", "--apply"], 1, "error: invalid tenant namespace \"Team_A\""),
+        (&["--tenant", "Team_A", "--apply"], 2, "error: invalid --tenant \"Team_A\": a lowercase RFC 1123 label"),
+        (&["--secret-name", "", "--apply"], 2, "error: invalid --secret-name \"\": a lowercase RFC 1123 subdomain"),
     ] {
         let run = pxtoken("alice")
             .args(["storageclass", "px-bad"])
