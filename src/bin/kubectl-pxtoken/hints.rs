@@ -14,7 +14,7 @@ use pxtoken::connection::{ApiError, ConnectError};
 use pxtoken::discovery::{DiscoveryError, KeyFile};
 use pxtoken::rotator_manifest::RotatorError;
 use pxtoken::storage_class::{ApplyError, StorageClassError};
-use pxtoken::tenant::{BulkFailed, TenantError, TenantListError};
+use pxtoken::tenant::{BulkFailed, GroupFailed, TenantError, TenantListError};
 use pxtoken::token_secret::SecretWriteError;
 
 /// The `error:` line's text: the failure and its causes, then the fix for the first error in
@@ -55,6 +55,9 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
                 Some(format!("set it with --{claim} or in the --auth-config file"))
             }
             TenantError::Write(err) => write(err, "--secret-name", true),
+            TenantError::SubjectsDiffer { .. } => Some(
+                "pass the one to keep with --sub (or sub: in the --from-file entry); volumes owned by the other stay with it".into(),
+            ),
             TenantError::Sign(_) => None,
         };
     }
@@ -80,9 +83,14 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     if err.is::<BulkFailed>() {
         return Some("fix them and run the same command again".into());
     }
+    if err.is::<GroupFailed>() {
+        return Some(
+            "fix them and run the same command again; the namespaces written keep the tenant's subject".into(),
+        );
+    }
     if let Some(TenantListError::Parse { .. }) = err.downcast_ref::<TenantListError>() {
         return Some(
-            "expected a YAML list of entries with namespace and optional name, email, sub, roles, groups, secretName"
+            "expected a YAML list of entries with namespace (or namespaces) and optional name, email, sub, roles, groups, secretName"
                 .into(),
         );
     }
