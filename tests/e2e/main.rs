@@ -15,5 +15,7 @@ mod doctor;
 mod duration_differential;
 mod generate;
 mod krew;
+mod rotator;
 mod smoke;
+mod storageclass;
 mod tenant;

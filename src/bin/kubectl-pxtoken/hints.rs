@@ -12,7 +12,9 @@ use pxtoken::admin::AdminError;
 use pxtoken::claims::{AuthConfigError, ClaimsError};
 use pxtoken::connection::{ApiError, ConnectError};
 use pxtoken::discovery::{DiscoveryError, KeyFile};
-use pxtoken::tenant::{BulkFailed, TenantError, TenantListError};
+use pxtoken::rotator_manifest::RotatorError;
+use pxtoken::storage_class::{ApplyError, StorageClassError};
+use pxtoken::tenant::{BulkFailed, GroupFailed, TenantError, TenantListError};
 use pxtoken::token_secret::SecretWriteError;
 
 /// The `error:` line's text: the failure and its causes, then the fix for the first error in
@@ -37,6 +39,15 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     if let Some(err) = err.downcast_ref::<DiscoveryError>() {
         return discovery(err);
     }
+    if let Some(err) = err.downcast_ref::<ApplyError>() {
+        return storage_class_apply(err);
+    }
+    if let Some(err) = err.downcast_ref::<StorageClassError>() {
+        return storage_class(err);
+    }
+    if let Some(err) = err.downcast_ref::<RotatorError>() {
+        return rotator(err);
+    }
     if let Some(err) = err.downcast_ref::<TenantError>() {
         return match err {
             TenantError::AdminRefused { .. } => Some("pass --allow-admin if that is really meant".into()),
@@ -44,6 +55,9 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
                 Some(format!("set it with --{claim} or in the --auth-config file"))
             }
             TenantError::Write(err) => write(err, "--secret-name", true),
+            TenantError::SubjectsDiffer { .. } => Some(
+                "pass the one to keep with --sub (or sub: in the --from-file entry); volumes owned by the other stay with it".into(),
+            ),
             TenantError::Sign(_) => None,
         };
     }
@@ -69,9 +83,14 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     if err.is::<BulkFailed>() {
         return Some("fix them and run the same command again".into());
     }
+    if err.is::<GroupFailed>() {
+        return Some(
+            "fix them and run the same command again; the namespaces written keep the tenant's subject".into(),
+        );
+    }
     if let Some(TenantListError::Parse { .. }) = err.downcast_ref::<TenantListError>() {
         return Some(
-            "expected a YAML list of entries with namespace and optional name, email, sub, roles, groups, secretName"
+            "expected a YAML list of entries with namespace (or namespaces) and optional name, email, sub, roles, groups, secretName"
                 .into(),
         );
     }
@@ -147,6 +166,44 @@ fn connect(err: &ConnectError) -> Option<String> {
     }
 }
 
+/// How to get past a StorageClass that was refused. Kubernetes never changes an existing class's
+/// provisioner or parameters, so the way out is a new class: the same name after a delete (the
+/// volumes it provisioned keep working), or another name.
+pub fn storage_class_apply(err: &ApplyError) -> Option<String> {
+    match err {
+        ApplyError::Immutable { name, .. } => Some(format!(
+            "delete it first (kubectl delete storageclass {name}; volumes it provisioned keep working) and apply again, or choose another name"
+        )),
+        ApplyError::ManagedElsewhere { name, .. } => Some(format!(
+            "change those settings with that tool, or delete it (kubectl delete storageclass {name}) and apply again"
+        )),
+        ApplyError::Api(err) => api(err),
+    }
+}
+
+pub fn storage_class(err: &StorageClassError) -> Option<String> {
+    let hint = match err {
+        StorageClassError::ReservedParam { .. } => {
+            "drop that --param: --secret-name and --tenant choose the Secret the class uses"
+        }
+        StorageClassError::DuplicateParam { .. } => "give each --param key once",
+        StorageClassError::MalformedParam { .. } => "fix --param",
+        StorageClassError::ReclaimPolicy { .. } => "fix --reclaim-policy",
+        StorageClassError::Name(_) => return None,
+    };
+    Some(hint.to_owned())
+}
+
+pub fn rotator(err: &RotatorError) -> Option<String> {
+    let hint = match err {
+        RotatorError::KeyNamespaceMissing { .. } => "pass --shared-secret-ref NAMESPACE/NAME:KEY",
+        RotatorError::EmptyIssuer => "pass --issuer with the value of the nodes' -jwt_issuer",
+        RotatorError::Image { .. } => "fix --image",
+        RotatorError::Name(_) => return None,
+    };
+    Some(hint.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +257,27 @@ mod tests {
             "the token has no email: set it with --email or in the --auth-config file"
         );
         assert_eq!(line(ClaimsError::Missing("sub")), "the token has no sub: set it in the --auth-config file");
+    }
+
+    #[test]
+    fn an_immutable_storage_class_says_which_settings_differ_and_the_way_out() {
+        use pxtoken::storage_class::Difference;
+        let difference =
+            Difference { field: "parameters.repl".into(), existing: Some("2".into()), wanted: Some("3".into()) };
+        let err = ApplyError::Immutable { name: "fast".into(), differences: vec![difference] };
+        assert_eq!(
+            line(err),
+            "storageclass \"fast\" already exists with different settings that Kubernetes does not allow to change (parameters.repl is \"2\", wanted \"3\"); nothing was changed: delete it first (kubectl delete storageclass fast; volumes it provisioned keep working) and apply again, or choose another name"
+        );
+        let reserved = StorageClassError::ReservedParam { key: "csi.storage.k8s.io/node-stage-secret-name".into() };
+        assert!(
+            line(reserved)
+                .ends_with(": drop that --param: --secret-name and --tenant choose the Secret the class uses")
+        );
+        assert_eq!(
+            line(RotatorError::EmptyIssuer),
+            "the issuer is empty; the rotator must sign with the issuer Portworx trusts: pass --issuer with the value of the nodes' -jwt_issuer"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::checks::UsageError;
 use crate::cli::GlobalArgs;
-use crate::commands::{admin, completion, doctor, generate, man, tenant};
+use crate::commands::{admin, completion, doctor, generate, man, rotator, storageclass, tenant};
 
 /// Version and the commit it was built from.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT_COMMIT"), ")");
@@ -47,6 +47,10 @@ enum Command {
     Generate(generate::GenerateArgs),
     #[command(about = doctor::ABOUT, after_help = doctor::EXAMPLES)]
     Doctor(doctor::DoctorArgs),
+    #[command(name = "storageclass", about = storageclass::ABOUT, after_help = storageclass::EXAMPLES)]
+    StorageClass(storageclass::StorageClassArgs),
+    #[command(about = rotator::ABOUT, after_help = rotator::EXAMPLES)]
+    Rotator(rotator::RotatorArgs),
     #[command(about = completion::ABOUT, after_help = completion::EXAMPLES)]
     Completion(completion::CompletionArgs),
 }
@@ -133,6 +137,8 @@ fn main() -> ExitCode {
             Command::Admin(args) => admin::exec(args, &global).await,
             Command::Generate(args) => generate::exec(args, &global).await,
             Command::Doctor(args) => doctor::exec(args, &global).await,
+            Command::StorageClass(args) => storageclass::exec(args, &global).await,
+            Command::Rotator(args) => rotator::exec(args, &global).await,
             Command::Completion(args) => completion::exec(args),
         }
     });

@@ -5,4 +5,6 @@ pub mod completion;
 pub mod doctor;
 pub mod generate;
 pub mod man;
+pub mod rotator;
+pub mod storageclass;
 pub mod tenant;
