@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use kube::config::{Config, InClusterError, KubeConfigOptions, Kubeconfig, KubeconfigError};
 
+use crate::retry::RetryLayer;
+
 /// kubectl's connection flags, as the user gave them.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectionOptions {
@@ -89,8 +91,12 @@ impl ConnectionOptions {
         }
         let server = config.cluster_url.to_string().trim_end_matches('/').to_owned();
         let namespace = config.default_namespace.clone();
-        let client =
-            kube::Client::try_from(config).map_err(|source| ConnectError::Client { server: server.clone(), source })?;
+        // Our bounded, logged retries of busy answers instead of kube's (see crate::retry).
+        config.default_retry = false;
+        let client = kube::client::ClientBuilder::try_from(config)
+            .map_err(|source| ConnectError::Client { server: server.clone(), source })?
+            .with_layer(&RetryLayer::new(self.request_timeout))
+            .build();
         Ok(Connection { client, context, server, namespace })
     }
 

@@ -8,6 +8,7 @@
 //! - [`message`]: error text on one line;
 //! - [`connection`]: a client from kubectl's global flags, and API errors worded for people;
 //! - [`paging`]: listing a collection a page at a time, with selectors;
+//! - [`retry`]: bounded retries when the API server is busy (429, 503, 504);
 //! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet),
 //!   and a cache of where they were found (never the key), keyed by the connection;
 //! - [`token_secret`]: the labelled, annotated Secret a token is stored in, and the one flow
@@ -34,6 +35,7 @@ pub(crate) mod fake_api;
 pub mod message;
 pub mod names;
 pub mod paging;
+pub mod retry;
 pub mod rotator_manifest;
 pub mod signing;
 pub mod storage_class;

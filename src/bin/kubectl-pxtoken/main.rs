@@ -55,7 +55,8 @@ enum Command {
     Completion(completion::CompletionArgs),
 }
 
-/// `-v LEVEL` as kubectl reads it: 0 warnings only, 1–2 what was found, 3–5 requests, 6+ more.
+/// `-v LEVEL` as kubectl reads it: 0 our warnings only, 1–2 what was found and retried, 3–5
+/// requests (and the libraries' own warnings), 6+ more.
 /// The HTTP stack is capped below the level that would print headers or bodies, which can hold
 /// credentials and the shared secret.
 fn init_logging(verbosity: u8) {
@@ -69,10 +70,13 @@ fn init_logging(verbosity: u8) {
         3..=5 => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
-    let kube = if verbosity >= 3 { LevelFilter::DEBUG } else { LevelFilter::WARN };
+    // Libraries stay silent below -v 3: the error: line already says what failed, and kube
+    // would add its own ("failed with error client error (Connect)") before it.
+    let (kube, others) =
+        if verbosity >= 3 { (LevelFilter::DEBUG, LevelFilter::WARN) } else { (LevelFilter::OFF, LevelFilter::OFF) };
     // A static target list rather than EnvFilter: no regex engine in the binary (size budget).
     let filter = tracing_subscriber::filter::Targets::new()
-        .with_default(LevelFilter::WARN)
+        .with_default(others)
         .with_target("pxtoken", ours)
         .with_target("kubectl_pxtoken", ours)
         .with_target("kube_client", kube)
