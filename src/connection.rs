@@ -10,6 +10,7 @@ use std::time::Duration;
 use kube::config::{Config, InClusterError, KubeConfigOptions, Kubeconfig, KubeconfigError};
 
 use crate::retry::RetryLayer;
+use crate::transport::TransportFailure;
 
 /// kubectl's connection flags, as the user gave them.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +52,20 @@ pub enum ConnectError {
         #[source]
         source: KubeconfigError,
     },
+    #[error("cannot read kubeconfig {path}")]
+    KubeconfigRead {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not YAML. The source names the line and column; the error line never quotes the file,
+    /// which holds credentials (see `message::one_line`).
+    #[error("kubeconfig {path} is not valid YAML")]
+    KubeconfigYaml {
+        path: String,
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
     #[error("no kubeconfig found ($KUBECONFIG, ~/.kube/config) and not running in a Pod")]
     NoConfig,
     #[error("cannot use context {context:?} from kubeconfig")]
@@ -63,6 +78,11 @@ pub enum ConnectError {
     NoCurrentContext { origin: String },
     #[error("cannot use in-cluster config")]
     InCluster(#[source] InClusterError),
+    /// The context's `exec` credential plugin failed; `reason` never holds its output or
+    /// arguments (they can hold tokens and client secrets), only its exit status and the last
+    /// line it wrote to stderr, which is meant for the user.
+    #[error("cannot get credentials for context {context:?} from its exec plugin {plugin:?}: {reason}")]
+    ExecPlugin { context: String, plugin: String, reason: String },
     #[error("cannot build a client for {server}")]
     Client {
         server: String,
@@ -91,10 +111,14 @@ impl ConnectionOptions {
         }
         let server = config.cluster_url.to_string().trim_end_matches('/').to_owned();
         let namespace = config.default_namespace.clone();
+        let plugin = config.auth_info.exec.as_ref().and_then(|exec| exec.command.clone());
         // Our bounded, logged retries of busy answers instead of kube's (see crate::retry).
         config.default_retry = false;
         let client = kube::client::ClientBuilder::try_from(config)
-            .map_err(|source| ConnectError::Client { server: server.clone(), source })?
+            .map_err(|source| match (plugin, exec_failure(&source)) {
+                (Some(plugin), Some(reason)) => ConnectError::ExecPlugin { context: context.clone(), plugin, reason },
+                _ => ConnectError::Client { server: server.clone(), source },
+            })?
             .with_layer(&RetryLayer::new(self.request_timeout))
             .build();
         Ok(Connection { client, context, server, namespace })
@@ -104,7 +128,7 @@ impl ConnectionOptions {
         let (kubeconfig, origin) = match &self.kubeconfig {
             Some(path) => {
                 let kubeconfig = Kubeconfig::read_from(path)
-                    .map_err(|source| ConnectError::Kubeconfig { path: path.display().to_string(), source })?;
+                    .map_err(|source| kubeconfig_error(path.display().to_string(), source))?;
                 (kubeconfig, path.display().to_string())
             }
             None => match Kubeconfig::read() {
@@ -116,10 +140,7 @@ impl ConnectionOptions {
                         return Ok((config, "in-cluster".to_owned()));
                     }
                     if env_set {
-                        return Err(ConnectError::Kubeconfig {
-                            path: std::env::var("KUBECONFIG").unwrap_or_default(),
-                            source: err,
-                        });
+                        return Err(kubeconfig_error(std::env::var("KUBECONFIG").unwrap_or_default(), err));
                     }
                     return Err(ConnectError::NoConfig);
                 }
@@ -135,6 +156,39 @@ impl ConnectionOptions {
             .await
             .map_err(|source| ConnectError::Context { context: context.clone(), source })?;
         Ok((config, context))
+    }
+}
+
+fn kubeconfig_error(path: String, source: KubeconfigError) -> ConnectError {
+    match source {
+        KubeconfigError::Parse(source) => ConnectError::KubeconfigYaml { path, source },
+        KubeconfigError::ReadConfig(source, _) => ConnectError::KubeconfigRead { path, source },
+        source => ConnectError::Kubeconfig { path, source },
+    }
+}
+
+/// Why the kubeconfig's `exec` plugin gave no credentials, when that is what `err` is.
+fn exec_failure(err: &kube::Error) -> Option<String> {
+    use kube::client::AuthError;
+    let kube::Error::Auth(auth) = err else { return None };
+    match auth {
+        AuthError::AuthExecStart(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            Some("it is not installed (not found on PATH)".into())
+        }
+        AuthError::AuthExecStart(io) => Some(format!("it could not be started: {io}")),
+        AuthError::AuthExecRun { out, .. } => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let said = stderr.lines().map(str::trim).rfind(|line| !line.is_empty());
+            let said: String = said.unwrap_or_default().chars().take(300).collect();
+            let status = match out.status.code() {
+                Some(code) => format!("it exited with status {code}"),
+                None => "it was killed by a signal".to_owned(),
+            };
+            Some(if said.is_empty() { status } else { format!("{status}: {said}") })
+        }
+        AuthError::AuthExecParse(_) => Some("its output is not an ExecCredential".into()),
+        AuthError::AuthExec(message) => Some(crate::message::fold_whitespace(message)),
+        _ => None,
     }
 }
 
@@ -176,8 +230,11 @@ pub enum ApiError {
         server: String,
         context: String,
         #[source]
-        source: Box<kube::Error>,
+        source: TransportFailure,
     },
+    /// 401: the server did not accept who we said we are (expired certificate or token).
+    #[error("the API server {server} did not accept the credentials of context {context:?} (to {verb} {target})", verb = .action.verb, target = .action.target())]
+    Unauthorized { action: Box<ApiAction>, server: String, context: String },
     /// The server answered with an error status; its message names objects, never contents.
     #[error("cannot {verb} {target}: {message}", verb = .action.verb, target = .action.target(), message = .status.message)]
     Rejected { action: Box<ApiAction>, status: Box<kube::core::Status> },
@@ -189,6 +246,7 @@ impl ApiError {
         match self {
             ApiError::Rejected { status, .. } => Some(status.code),
             ApiError::Forbidden { .. } => Some(403),
+            ApiError::Unauthorized { .. } => Some(401),
             ApiError::Unreachable { .. } => None,
         }
     }
@@ -206,6 +264,7 @@ impl ApiError {
         match self {
             ApiError::Rejected { status, .. } => &status.reason,
             ApiError::Forbidden { .. } => "Forbidden",
+            ApiError::Unauthorized { .. } => "Unauthorized",
             ApiError::Unreachable { .. } => "Unreachable",
         }
     }
@@ -217,16 +276,24 @@ impl Connection {
     pub fn api_error(&self, action: ApiAction, err: kube::Error) -> ApiError {
         let action = Box::new(action);
         match err {
-            kube::Error::Api(status) if status.is_forbidden() => {
+            // RBAC's refusals say who "cannot" do what; a 403 from an admission webhook, a
+            // policy or a quota is not fixed by a grant and keeps the server's own words.
+            kube::Error::Api(status) if status.is_forbidden() && status.message.contains(" cannot ") => {
                 ApiError::Forbidden { action, context: self.context.clone() }
             }
+            kube::Error::Api(status) if status.code == 401 => {
+                ApiError::Unauthorized { action, server: self.server.clone(), context: self.context.clone() }
+            }
             kube::Error::Api(status) => ApiError::Rejected { action, status },
-            other => ApiError::Unreachable {
-                action,
-                server: self.server.clone(),
-                context: self.context.clone(),
-                source: Box::new(other),
-            },
+            other => {
+                tracing::debug!("{} {}: {other}", action.verb, action.target());
+                ApiError::Unreachable {
+                    action,
+                    server: self.server.clone(),
+                    context: self.context.clone(),
+                    source: TransportFailure::of(&other),
+                }
+            }
         }
     }
 }

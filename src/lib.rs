@@ -9,6 +9,7 @@
 //! - [`connection`]: a client from kubectl's global flags, and API errors worded for people;
 //! - [`paging`]: listing a collection a page at a time, with selectors;
 //! - [`retry`]: bounded retries when the API server is busy (429, 503, 504);
+//! - [`transport`]: why a request got no answer (refused, reset, timed out, untrusted certificate);
 //! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet),
 //!   and a cache of where they were found (never the key), keyed by the connection;
 //! - [`token_secret`]: the labelled, annotated Secret a token is stored in, and the one flow
@@ -43,3 +44,4 @@ pub mod tenant;
 pub mod token_health;
 pub mod token_list;
 pub mod token_secret;
+pub mod transport;

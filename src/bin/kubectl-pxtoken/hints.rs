@@ -16,6 +16,7 @@ use pxtoken::rotator_manifest::RotatorError;
 use pxtoken::storage_class::{ApplyError, StorageClassError};
 use pxtoken::tenant::{BulkFailed, GroupFailed, TenantError, TenantListError};
 use pxtoken::token_secret::SecretWriteError;
+use pxtoken::transport::TransportFailure;
 
 /// The `error:` line's text: the failure and its causes, then the fix for the first error in
 /// the chain that has one.
@@ -149,15 +150,43 @@ fn write(err: &SecretWriteError, name_flag: &str, create_namespace: bool) -> Opt
 }
 
 fn api(err: &ApiError) -> Option<String> {
-    match err {
-        ApiError::Unreachable { .. } => Some("check --context, --kubeconfig and --request-timeout".into()),
-        ApiError::Forbidden { .. } | ApiError::Rejected { .. } => None,
-    }
+    let hint = match err {
+        ApiError::Unreachable { source, .. } => match source {
+            TransportFailure::Refused => {
+                "check that the API server is up and that --context and --kubeconfig point at it"
+            }
+            TransportFailure::Reset => {
+                "check the network path to the server (proxy, VPN, load balancer) and run the same command again"
+            }
+            TransportFailure::TimedOut => "raise --request-timeout, or check the network path to the server",
+            TransportFailure::Certificate(_) => {
+                "check the cluster's certificate authority in --kubeconfig, or --context"
+            }
+            TransportFailure::Dns => "check the server address in --kubeconfig, or --context",
+            TransportFailure::Other(_) => "check --context, --kubeconfig and --request-timeout",
+        },
+        ApiError::Unauthorized { .. } => {
+            "renew them in the kubeconfig (is the client certificate or token expired?), or choose another --context or --user"
+        }
+        ApiError::Rejected { status, .. } if status.code == 429 => {
+            "the API server stayed too busy through every retry; run the same command again later"
+        }
+        ApiError::Rejected { status, .. } if status.message.contains("failed calling webhook") => {
+            "an admission webhook of the cluster is failing: ask its owner (kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations)"
+        }
+        ApiError::Forbidden { .. } | ApiError::Rejected { .. } => return None,
+    };
+    Some(hint.to_owned())
 }
 
 fn connect(err: &ConnectError) -> Option<String> {
     match err {
-        ConnectError::Kubeconfig { .. } => Some("check --kubeconfig".into()),
+        ConnectError::Kubeconfig { .. } | ConnectError::KubeconfigRead { .. } | ConnectError::KubeconfigYaml { .. } => {
+            Some("check --kubeconfig".into())
+        }
+        ConnectError::ExecPlugin { .. } => {
+            Some("run the plugin yourself to see why, or choose another --context or --user".into())
+        }
         ConnectError::NoConfig => Some("pass --kubeconfig or set KUBECONFIG".into()),
         ConnectError::Context { .. } | ConnectError::NoCurrentContext { .. } => {
             Some("check --context, --cluster, --user".into())
