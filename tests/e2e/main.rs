@@ -13,6 +13,7 @@ mod bad_input;
 mod completion;
 mod doctor;
 mod duration_differential;
+mod faults;
 mod generate;
 mod krew;
 mod rotator;
