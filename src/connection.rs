@@ -35,6 +35,8 @@ pub struct Connection {
     pub server: String,
     /// `-n`, else the context's namespace, else `default`.
     pub namespace: String,
+    /// `--request-timeout`, for saying how long a request that timed out waited.
+    pub request_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for Connection {
@@ -121,7 +123,7 @@ impl ConnectionOptions {
             })?
             .with_layer(&RetryLayer::new(self.request_timeout))
             .build();
-        Ok(Connection { client, context, server, namespace })
+        Ok(Connection { client, context, server, namespace, request_timeout: self.request_timeout })
     }
 
     async fn load_config(&self) -> Result<(Config, String), ConnectError> {
@@ -291,7 +293,7 @@ impl Connection {
                     action,
                     server: self.server.clone(),
                     context: self.context.clone(),
-                    source: TransportFailure::of(&other),
+                    source: TransportFailure::of(&other, self.request_timeout),
                 }
             }
         }

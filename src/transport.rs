@@ -7,6 +7,7 @@
 
 use std::error::Error;
 use std::io::ErrorKind;
+use std::time::Duration;
 
 /// What went wrong between the plugin and the API server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,9 +19,9 @@ pub enum TransportFailure {
     /// balancer or VPN dropped it).
     #[error("the connection was reset")]
     Reset,
-    /// No answer within the request timeout.
-    #[error("no answer within the request timeout")]
-    TimedOut,
+    /// No answer within the request timeout (`--request-timeout`, when known).
+    #[error("no answer within {}", timeout_text(*.0))]
+    TimedOut(Option<Duration>),
     /// The server's certificate is not one the kubeconfig's certificate authority vouches for;
     /// the detail is rustls' reason (`UnknownIssuer`, `BadSignature`, `Expired`, …).
     #[error("the server's certificate is not trusted by the kubeconfig's certificate authority ({0})")]
@@ -33,14 +34,24 @@ pub enum TransportFailure {
     Other(String),
 }
 
+/// A timeout as `--request-timeout` spells it: `500ms`, `5s`, `1.5s`.
+pub fn timeout_text(timeout: Option<Duration>) -> String {
+    match timeout {
+        Some(t) if t < Duration::from_secs(1) => format!("{}ms", t.as_millis()),
+        Some(t) => format!("{}s", t.as_secs_f64()),
+        None => "the request timeout".into(),
+    }
+}
+
 impl TransportFailure {
-    /// Classifies a kube error that carries no answer from the server, from its causes.
-    pub fn of(err: &kube::Error) -> TransportFailure {
+    /// Classifies a kube error that carries no answer from the server, from its causes;
+    /// `timeout` is the request timeout the client was given.
+    pub fn of(err: &kube::Error, timeout: Option<Duration>) -> TransportFailure {
         let chain: Vec<&(dyn Error + 'static)> =
             std::iter::successors(Some(err as &(dyn Error + 'static)), |&e| e.source()).collect();
         for cause in &chain {
             if cause.is::<tokio::time::error::Elapsed>() {
-                return TransportFailure::TimedOut;
+                return TransportFailure::TimedOut(timeout);
             }
             if let Some(io) = cause.downcast_ref::<std::io::Error>() {
                 match io.kind() {
@@ -48,7 +59,7 @@ impl TransportFailure {
                     ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe => {
                         return TransportFailure::Reset;
                     }
-                    ErrorKind::TimedOut => return TransportFailure::TimedOut,
+                    ErrorKind::TimedOut => return TransportFailure::TimedOut(timeout),
                     _ => {}
                 }
             }
@@ -92,19 +103,25 @@ mod tests {
     #[test]
     fn io_errors_are_classified_by_kind_anywhere_in_the_chain() {
         let io = |kind| service(std::io::Error::new(kind, "x"));
-        assert_eq!(TransportFailure::of(&io(ErrorKind::ConnectionRefused)), TransportFailure::Refused);
-        assert_eq!(TransportFailure::of(&io(ErrorKind::ConnectionReset)), TransportFailure::Reset);
-        assert_eq!(TransportFailure::of(&io(ErrorKind::TimedOut)), TransportFailure::TimedOut);
-        assert_eq!(TransportFailure::of(&io(ErrorKind::Other)), TransportFailure::Other("x".into()));
+        assert_eq!(TransportFailure::of(&io(ErrorKind::ConnectionRefused), None), TransportFailure::Refused);
+        assert_eq!(TransportFailure::of(&io(ErrorKind::ConnectionReset), None), TransportFailure::Reset);
+        assert_eq!(TransportFailure::of(&io(ErrorKind::TimedOut), None), TransportFailure::TimedOut(None));
+        assert_eq!(TransportFailure::of(&io(ErrorKind::Other), None), TransportFailure::Other("x".into()));
     }
 
     #[test]
     fn causes_whose_type_is_hidden_are_read_from_their_text() {
         let text = |message: &str| service(std::io::Error::other(message.to_owned()));
-        assert_eq!(TransportFailure::of(&text("Connection reset by peer (os error 104)")), TransportFailure::Reset);
-        assert_eq!(TransportFailure::of(&text("connection closed before message completed")), TransportFailure::Reset);
-        assert_eq!(TransportFailure::of(&text("Connection refused (os error 111)")), TransportFailure::Refused);
-        assert_eq!(TransportFailure::of(&text("dns error: no such host")), TransportFailure::Dns);
+        assert_eq!(
+            TransportFailure::of(&text("Connection reset by peer (os error 104)"), None),
+            TransportFailure::Reset
+        );
+        assert_eq!(
+            TransportFailure::of(&text("connection closed before message completed"), None),
+            TransportFailure::Reset
+        );
+        assert_eq!(TransportFailure::of(&text("Connection refused (os error 111)"), None), TransportFailure::Refused);
+        assert_eq!(TransportFailure::of(&text("dns error: no such host"), None), TransportFailure::Dns);
     }
 
     #[test]
@@ -113,13 +130,17 @@ mod tests {
         let elapsed = runtime
             .block_on(async { tokio::time::timeout(std::time::Duration::ZERO, std::future::pending::<()>()).await })
             .unwrap_err();
-        assert_eq!(TransportFailure::of(&service(elapsed)), TransportFailure::TimedOut);
+        let timeout = Some(std::time::Duration::from_millis(1500));
+        assert_eq!(TransportFailure::of(&service(elapsed), timeout), TransportFailure::TimedOut(timeout));
+        assert_eq!(TransportFailure::TimedOut(timeout).to_string(), "no answer within 1.5s");
+        assert_eq!(TransportFailure::TimedOut(Some(Duration::from_millis(500))).to_string(), "no answer within 500ms");
+        assert_eq!(TransportFailure::TimedOut(None).to_string(), "no answer within the request timeout");
     }
 
     #[test]
     fn an_untrusted_certificate_keeps_rustls_reason() {
         let tls = std::io::Error::new(ErrorKind::InvalidData, "invalid peer certificate: UnknownIssuer");
-        assert_eq!(TransportFailure::of(&service(tls)), TransportFailure::Certificate("UnknownIssuer".into()));
+        assert_eq!(TransportFailure::of(&service(tls), None), TransportFailure::Certificate("UnknownIssuer".into()));
         assert_eq!(
             TransportFailure::Certificate("BadSignature".into()).to_string(),
             "the server's certificate is not trusted by the kubeconfig's certificate authority (BadSignature)"

@@ -89,7 +89,7 @@ fn long_latency_is_cut_by_request_timeout_and_only_slows_a_command_without_one()
     assert_eq!(
         run.stderr,
         format!(
-            "error: cannot reach the API server {} (context \"pxtoken-test\") to get secrets \"pxkeys\" in namespace \"{ns}\": no answer within the request timeout: raise --request-timeout, or check the network path to the server\n",
+            "error: cannot reach the API server {} (context \"pxtoken-test\") to get secrets \"pxkeys\" in namespace \"{ns}\": no answer within 1s: raise --request-timeout, or check the network path to the server\n",
             proxy.server()
         )
     );
@@ -125,7 +125,7 @@ fn stalled_connection_is_cut_by_request_timeout() {
     assert_eq!(
         run.stderr,
         format!(
-            "error: cannot reach the API server {} (context \"pxtoken-test\") to get secrets \"pxkeys\" in namespace \"{ns}\": no answer within the request timeout: raise --request-timeout, or check the network path to the server\n",
+            "error: cannot reach the API server {} (context \"pxtoken-test\") to get secrets \"pxkeys\" in namespace \"{ns}\": no answer within 2s: raise --request-timeout, or check the network path to the server\n",
             proxy.server()
         )
     );
@@ -557,7 +557,7 @@ fn hung_api_server_is_bounded_by_request_timeout_and_a_bulk_run_resumes_with_it(
         assert_eq!(
             run.stderr,
             format!(
-                "error: cannot reach the API server {} (context \"pxtoken-test\") to get secrets \"pxkeys\" in namespace \"{}\": no answer within the request timeout: raise --request-timeout, or check the network path to the server\n",
+                "error: cannot reach the API server {} (context \"pxtoken-test\") to get secrets \"pxkeys\" in namespace \"{}\": no answer within 2s: raise --request-timeout, or check the network path to the server\n",
                 plane.server(),
                 px.namespace
             )

@@ -158,7 +158,7 @@ fn api(err: &ApiError) -> Option<String> {
             TransportFailure::Reset => {
                 "check the network path to the server (proxy, VPN, load balancer) and run the same command again"
             }
-            TransportFailure::TimedOut => "raise --request-timeout, or check the network path to the server",
+            TransportFailure::TimedOut(_) => "raise --request-timeout, or check the network path to the server",
             TransportFailure::Certificate(_) => {
                 "check the cluster's certificate authority in --kubeconfig, or --context"
             }
