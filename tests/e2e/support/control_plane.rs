@@ -6,13 +6,18 @@
 //! flags, for a single test. Commands run in the same environment as the shared harness's (the
 //! real kubectl, the built plugin on PATH, an empty HOME), with this control plane's kubeconfigs.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::random::random_name_suffix;
-use super::run::kubectl;
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::portworx::PortworxInstall;
+use super::random::{random_name_suffix, random_secret};
+use super::run::{CommandExt, kubectl};
 
 /// A control plane started from `tests/cluster/up.sh` in a directory of its own; stopped and
 /// its data removed (`down.sh`) when dropped, and also when the test process exits.
@@ -64,6 +69,66 @@ impl OwnControlPlane {
         args.extend(extra);
         self.script("add-user.sh", &args, &[]);
         name
+    }
+
+    /// A Portworx key Secret (`pxkeys`, a random shared secret) in a new namespace
+    /// `px-<random>`, for tokens with `issuer`.
+    pub fn install_key(&self, issuer: &str) -> PortworxInstall {
+        let px = PortworxInstall {
+            namespace: format!("px-{}", random_name_suffix()),
+            secret_name: "pxkeys".into(),
+            secret_key: "shared-secret".into(),
+            shared_secret: random_secret(),
+            issuer: issuer.into(),
+        };
+        self.apply(&json!([
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": px.namespace}},
+            {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": px.secret_name, "namespace": px.namespace},
+             "stringData": {"shared-secret": px.shared_secret}},
+        ]));
+        px
+    }
+
+    /// `count` new namespaces `t<random>-<i>`, and a tenant list naming them, written in `dir`.
+    pub fn tenant_namespaces(&self, count: usize, dir: &Path) -> (Vec<String>, PathBuf) {
+        let prefix = format!("t{}", random_name_suffix());
+        let names: Vec<String> = (0..count).map(|i| format!("{prefix}-{i}")).collect();
+        let namespaces: Vec<Value> =
+            names.iter().map(|n| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}})).collect();
+        self.apply(&Value::Array(namespaces));
+        let file = dir.join("tenants.yaml");
+        std::fs::write(&file, names.iter().map(|n| format!("- namespace: {n}\n")).collect::<String>())
+            .expect("writing the tenant list");
+        (names, file)
+    }
+
+    /// `namespace → sub` of the token Secret (`px-k8s-user`) of each of `tenants` that has one,
+    /// each checked to hold a complete token `px` accepts, issued to that tenant.
+    pub fn token_subjects(&self, tenants: &[String], px: &PortworxInstall) -> BTreeMap<String, String> {
+        let out = self
+            .kubectl("admin")
+            .args(["get", "secrets", "-A", "--field-selector", "metadata.name=px-k8s-user", "-o", "json"])
+            .succeeds();
+        let list: Value = serde_json::from_str(&out).expect("kubectl get -o json printed JSON");
+        let mut subjects = BTreeMap::new();
+        for secret in list["items"].as_array().expect("a List") {
+            let namespace = secret["metadata"]["namespace"].as_str().expect("a namespaced Secret");
+            if !tenants.iter().any(|t| t == namespace) {
+                continue;
+            }
+            let token = secret["data"]["auth-token"].as_str().unwrap_or_else(|| panic!("{namespace}: no auth-token"));
+            let token = base64::engine::general_purpose::STANDARD.decode(token).expect("Secret data is base64");
+            let claims = px.verify_token(&String::from_utf8(token).expect("a UTF-8 token"));
+            assert_eq!(claims["name"], namespace, "{namespace} holds another tenant's token");
+            subjects.insert(namespace.to_owned(), claims["sub"].as_str().expect("a sub").to_owned());
+        }
+        subjects
+    }
+
+    /// `kubectl apply` of `objects` (a JSON array) as admin.
+    fn apply(&self, objects: &Value) {
+        let list = json!({"apiVersion": "v1", "kind": "List", "items": objects});
+        self.kubectl("admin").args(["apply", "-f", "-"]).run_with_input(&list.to_string()).success();
     }
 
     /// `stop.sh`: a clean stop that keeps certificates, port and data for [`Self::restart`].
