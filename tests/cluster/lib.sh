@@ -95,6 +95,27 @@ start_cluster() {
   CLUSTER_PID=$! # the binary writes the same pid to cluster.pid as it starts
 }
 
+# bring_up DIR WORD ARGS...: makes DIR's control plane run. Returns at once when it does,
+# waits when it is starting, else starts it with ARGS (see start_cluster); then prints
+# "control plane WORD at URL (…)".
+bring_up() {
+  local dir=$1 word=$2 pid start=""
+  shift 2
+  if pid=$(cluster_pid "$dir"); then
+    if [ -f "$dir/ready" ]; then
+      echo "control plane already running (pid $pid), kubeconfigs in $dir"
+      return 0
+    fi
+    echo "control plane starting (pid $pid), waiting for it"
+  else
+    start=$SECONDS
+    start_cluster "$dir" "$@"
+    pid=$CLUSTER_PID
+  fi
+  wait_ready "$dir" "$pid" "${PXTOKEN_CLUSTER_TIMEOUT:-120}" || return 1
+  echo "control plane $word at $(cat "$dir/server") (pid $pid${start:+, started in $((SECONDS - start))s}), kubeconfigs in $dir"
+}
+
 # wait_ready DIR PID TIMEOUT: returns once DIR/ready exists; on exit or timeout of PID prints
 # the log's tail and fails (after a timeout, stopping the control plane with down.sh).
 wait_ready() {

@@ -17,20 +17,5 @@ if [ $# -gt 0 ]; then
   [ "$1" = "--" ] || die "usage: start.sh DIR [-- kube-apiserver flags]"
   shift
 fi
-TIMEOUT="${PXTOKEN_CLUSTER_TIMEOUT:-120}"
 [ -d "$DIR/etcd" ] || die "$DIR holds no stopped control plane (no etcd/): start one with up.sh $DIR"
-
-if pid=$(cluster_pid "$DIR"); then
-  if [ -f "$DIR/ready" ]; then
-    echo "control plane already running (pid $pid), kubeconfigs in $DIR"
-    exit 0
-  fi
-  echo "control plane starting (pid $pid), waiting for it"
-else
-  start=$SECONDS
-  start_cluster "$DIR" --restart -- "$@"
-  pid=$CLUSTER_PID
-fi
-
-wait_ready "$DIR" "$pid" "$TIMEOUT" || exit 1
-echo "control plane ready again at $(cat "$DIR/server") (pid $pid${start:+, started in $((SECONDS - start))s}), kubeconfigs in $DIR"
+bring_up "$DIR" "ready again" --restart -- "$@"

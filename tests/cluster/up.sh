@@ -18,21 +18,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [ $# -eq 1 ] || die "usage: $0 DIR"
 mkdir -p "$1"
 DIR="$(cd "$1" && pwd)"
-TIMEOUT="${PXTOKEN_CLUSTER_TIMEOUT:-120}"
-
-if pid=$(cluster_pid "$DIR"); then
-  if [ -f "$DIR/ready" ]; then
-    echo "control plane already running (pid $pid), kubeconfigs in $DIR"
-    exit 0
-  fi
-  echo "control plane starting (pid $pid), waiting for it"
-else
-  read -r -a flags <<<"${PXTOKEN_CLUSTER_APISERVER_FLAGS:-}"
-  : >"$DIR/cluster.log"
-  start=$SECONDS
-  start_cluster "$DIR" -- "${flags[@]}"
-  pid=$CLUSTER_PID
-fi
-
-wait_ready "$DIR" "$pid" "$TIMEOUT" || exit 1
-echo "control plane ready at $(cat "$DIR/server") (pid $pid${start:+, started in $((SECONDS - start))s}), kubeconfigs in $DIR"
+read -r -a flags <<<"${PXTOKEN_CLUSTER_APISERVER_FLAGS:-}"
+cluster_pid "$DIR" >/dev/null || : >"$DIR/cluster.log" # a new control plane, a new log
+bring_up "$DIR" ready -- "${flags[@]}"
