@@ -299,3 +299,58 @@ impl Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake_api;
+
+    #[test]
+    fn only_rbac_refusals_ask_for_a_grant() {
+        let (conn, _api) = fake_api::block_on(async { fake_api::connection(vec![]) });
+        let status = |code: u16, message: &str| {
+            let reason = if code == 403 { "Forbidden" } else { "Unauthorized" };
+            let status =
+                kube::core::Status { code, message: message.into(), reason: reason.into(), ..Default::default() };
+            kube::Error::Api(Box::new(status))
+        };
+        let action = || ApiAction::new("create", "secrets", Some("team-a"), Some("px-k8s-user"));
+        let rbac = r#"secrets is forbidden: User "alice" cannot create resource "secrets" in the namespace "team-a""#;
+        assert!(conn.api_error(action(), status(403, rbac)).is_forbidden());
+        for not_rbac in [
+            r#"admission webhook "policy.example.com" denied the request: no tokens here"#,
+            r#"secrets "px-k8s-user" is forbidden: exceeded quota: q, requested: secrets=1"#,
+        ] {
+            let err = conn.api_error(action(), status(403, not_rbac));
+            assert!(!err.is_forbidden(), "{err}");
+            assert_eq!(
+                err.to_string(),
+                format!(r#"cannot create secrets "px-k8s-user" in namespace "team-a": {not_rbac}"#)
+            );
+        }
+        let err = conn.api_error(action(), status(401, "Unauthorized"));
+        assert_eq!(
+            err.to_string(),
+            r#"the API server https://fake did not accept the credentials of context "fake" (to create secrets "px-k8s-user" in namespace "team-a")"#
+        );
+    }
+
+    #[test]
+    fn a_failing_exec_plugin_is_described_without_its_arguments_or_output() {
+        use std::os::unix::process::ExitStatusExt as _;
+        let output = std::process::Output {
+            status: std::process::ExitStatus::from_raw(3 << 8),
+            stdout: br#"{"status":{"token":"HALF-A-TOKEN"}}"#.to_vec(),
+            stderr: b"warming up\nsession expired: run corp-login\n\n".to_vec(),
+        };
+        let err = kube::Error::Auth(kube::client::AuthError::AuthExecRun {
+            cmd: "corp-login --client-secret=HUNTER2".into(),
+            out: Box::new(output),
+        });
+        assert_eq!(exec_failure(&err).unwrap(), "it exited with status 3: session expired: run corp-login");
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let err = kube::Error::Auth(kube::client::AuthError::AuthExecStart(missing));
+        assert_eq!(exec_failure(&err).unwrap(), "it is not installed (not found on PATH)");
+        assert_eq!(exec_failure(&kube::Error::LinesCodecMaxLineLengthExceeded), None);
+    }
+}

@@ -325,4 +325,37 @@ mod tests {
         assert!(error_line(err.as_ref()).ends_with(": pass --kubeconfig or set KUBECONFIG"));
         assert_eq!(error_line(anyhow::anyhow!("plain").as_ref()), "plain");
     }
+
+    #[test]
+    fn each_fault_on_the_way_to_the_server_gets_its_own_fix() {
+        use pxtoken::connection::ApiAction;
+        let action = || Box::new(ApiAction::new("get", "secrets", Some("px"), Some("pxkeys")));
+        let unreachable = |source| ApiError::Unreachable {
+            action: action(),
+            server: "https://k:6443".into(),
+            context: "prod".into(),
+            source,
+        };
+        let line = line(unreachable(TransportFailure::TimedOut(Some(std::time::Duration::from_secs(2)))));
+        assert_eq!(
+            line,
+            r#"cannot reach the API server https://k:6443 (context "prod") to get secrets "pxkeys" in namespace "px": no answer within 2s: raise --request-timeout, or check the network path to the server"#
+        );
+        let hint_of = |failure| hint(&unreachable(failure)).unwrap();
+        assert!(hint_of(TransportFailure::Refused).starts_with("check that the API server is up"));
+        assert!(hint_of(TransportFailure::Reset).starts_with("check the network path"));
+        assert!(hint_of(TransportFailure::Certificate("UnknownIssuer".into())).contains("certificate authority"));
+
+        let rejected = |code, message: &str| ApiError::Rejected {
+            action: action(),
+            status: Box::new(kube::core::Status { code, message: message.into(), ..Default::default() }),
+        };
+        assert!(hint(&rejected(429, "Too many requests")).unwrap().contains("run the same command again later"));
+        let webhook = r#"Internal error occurred: failed calling webhook "v.example.com": failed to call webhook"#;
+        assert!(hint(&rejected(500, webhook)).unwrap().contains("admission webhook"));
+        assert_eq!(hint(&rejected(500, "etcdserver: leader changed")), None);
+        let unauthorized =
+            ApiError::Unauthorized { action: action(), server: "https://k:6443".into(), context: "prod".into() };
+        assert!(hint(&unauthorized).unwrap().starts_with("renew them in the kubeconfig"));
+    }
 }
