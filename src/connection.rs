@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use kube::config::{Config, InClusterError, KubeConfigOptions, Kubeconfig, KubeconfigError};
 
+use crate::retry::RetryLayer;
+use crate::transport::TransportFailure;
+
 /// kubectl's connection flags, as the user gave them.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectionOptions {
@@ -32,6 +35,8 @@ pub struct Connection {
     pub server: String,
     /// `-n`, else the context's namespace, else `default`.
     pub namespace: String,
+    /// `--request-timeout`, for saying how long a request that timed out waited.
+    pub request_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for Connection {
@@ -49,6 +54,20 @@ pub enum ConnectError {
         #[source]
         source: KubeconfigError,
     },
+    #[error("cannot read kubeconfig {path}")]
+    KubeconfigRead {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not YAML. The source names the line and column; the error line never quotes the file,
+    /// which holds credentials (see `message::one_line`).
+    #[error("kubeconfig {path} is not valid YAML")]
+    KubeconfigYaml {
+        path: String,
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
     #[error("no kubeconfig found ($KUBECONFIG, ~/.kube/config) and not running in a Pod")]
     NoConfig,
     #[error("cannot use context {context:?} from kubeconfig")]
@@ -61,6 +80,11 @@ pub enum ConnectError {
     NoCurrentContext { origin: String },
     #[error("cannot use in-cluster config")]
     InCluster(#[source] InClusterError),
+    /// The context's `exec` credential plugin failed; `reason` never holds its output or
+    /// arguments (they can hold tokens and client secrets), only its exit status and the last
+    /// line it wrote to stderr, which is meant for the user.
+    #[error("cannot get credentials for context {context:?} from its exec plugin {plugin:?}: {reason}")]
+    ExecPlugin { context: String, plugin: String, reason: String },
     #[error("cannot build a client for {server}")]
     Client {
         server: String,
@@ -89,16 +113,24 @@ impl ConnectionOptions {
         }
         let server = config.cluster_url.to_string().trim_end_matches('/').to_owned();
         let namespace = config.default_namespace.clone();
-        let client =
-            kube::Client::try_from(config).map_err(|source| ConnectError::Client { server: server.clone(), source })?;
-        Ok(Connection { client, context, server, namespace })
+        let plugin = config.auth_info.exec.as_ref().and_then(|exec| exec.command.clone());
+        // Our bounded, logged retries of busy answers instead of kube's (see crate::retry).
+        config.default_retry = false;
+        let client = kube::client::ClientBuilder::try_from(config)
+            .map_err(|source| match (plugin, exec_failure(&source)) {
+                (Some(plugin), Some(reason)) => ConnectError::ExecPlugin { context: context.clone(), plugin, reason },
+                _ => ConnectError::Client { server: server.clone(), source },
+            })?
+            .with_layer(&RetryLayer::new(self.request_timeout))
+            .build();
+        Ok(Connection { client, context, server, namespace, request_timeout: self.request_timeout })
     }
 
     async fn load_config(&self) -> Result<(Config, String), ConnectError> {
         let (kubeconfig, origin) = match &self.kubeconfig {
             Some(path) => {
                 let kubeconfig = Kubeconfig::read_from(path)
-                    .map_err(|source| ConnectError::Kubeconfig { path: path.display().to_string(), source })?;
+                    .map_err(|source| kubeconfig_error(path.display().to_string(), source))?;
                 (kubeconfig, path.display().to_string())
             }
             None => match Kubeconfig::read() {
@@ -112,10 +144,9 @@ impl ConnectionOptions {
                             Ok((config, "in-cluster".to_owned()))
                         }
                         Fallback::NoConfig => Err(ConnectError::NoConfig),
-                        Fallback::Broken => Err(ConnectError::Kubeconfig {
-                            path: kubeconfig_env.unwrap_or_else(|| "~/.kube/config".into()),
-                            source: err,
-                        }),
+                        Fallback::Broken => {
+                            Err(kubeconfig_error(kubeconfig_env.unwrap_or_else(|| "~/.kube/config".into()), err))
+                        }
                     };
                 }
             },
@@ -159,6 +190,39 @@ fn without_kubeconfig(err: &KubeconfigError, kubeconfig_env: Option<&str>, in_po
     }
 }
 
+fn kubeconfig_error(path: String, source: KubeconfigError) -> ConnectError {
+    match source {
+        KubeconfigError::Parse(source) => ConnectError::KubeconfigYaml { path, source },
+        KubeconfigError::ReadConfig(source, _) => ConnectError::KubeconfigRead { path, source },
+        source => ConnectError::Kubeconfig { path, source },
+    }
+}
+
+/// Why the kubeconfig's `exec` plugin gave no credentials, when that is what `err` is.
+fn exec_failure(err: &kube::Error) -> Option<String> {
+    use kube::client::AuthError;
+    let kube::Error::Auth(auth) = err else { return None };
+    match auth {
+        AuthError::AuthExecStart(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            Some("it is not installed (not found on PATH)".into())
+        }
+        AuthError::AuthExecStart(io) => Some(format!("it could not be started: {io}")),
+        AuthError::AuthExecRun { out, .. } => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let said = stderr.lines().map(str::trim).rfind(|line| !line.is_empty());
+            let said: String = said.unwrap_or_default().chars().take(300).collect();
+            let status = match out.status.code() {
+                Some(code) => format!("it exited with status {code}"),
+                None => "it was killed by a signal".to_owned(),
+            };
+            Some(if said.is_empty() { status } else { format!("{status}: {said}") })
+        }
+        AuthError::AuthExecParse(_) => Some("its output is not an ExecCredential".into()),
+        AuthError::AuthExec(message) => Some(crate::message::fold_whitespace(message)),
+        _ => None,
+    }
+}
+
 /// One API call, named the way an RBAC rule names it, so a refusal says what to grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiAction {
@@ -197,8 +261,11 @@ pub enum ApiError {
         server: String,
         context: String,
         #[source]
-        source: Box<kube::Error>,
+        source: TransportFailure,
     },
+    /// 401: the server did not accept who we said we are (expired certificate or token).
+    #[error("the API server {server} did not accept the credentials of context {context:?} (to {verb} {target})", verb = .action.verb, target = .action.target())]
+    Unauthorized { action: Box<ApiAction>, server: String, context: String },
     /// The server answered with an error status; its message names objects, never contents.
     #[error("cannot {verb} {target}: {message}", verb = .action.verb, target = .action.target(), message = .status.message)]
     Rejected { action: Box<ApiAction>, status: Box<kube::core::Status> },
@@ -210,6 +277,7 @@ impl ApiError {
         match self {
             ApiError::Rejected { status, .. } => Some(status.code),
             ApiError::Forbidden { .. } => Some(403),
+            ApiError::Unauthorized { .. } => Some(401),
             ApiError::Unreachable { .. } => None,
         }
     }
@@ -227,6 +295,7 @@ impl ApiError {
         match self {
             ApiError::Rejected { status, .. } => &status.reason,
             ApiError::Forbidden { .. } => "Forbidden",
+            ApiError::Unauthorized { .. } => "Unauthorized",
             ApiError::Unreachable { .. } => "Unreachable",
         }
     }
@@ -238,16 +307,24 @@ impl Connection {
     pub fn api_error(&self, action: ApiAction, err: kube::Error) -> ApiError {
         let action = Box::new(action);
         match err {
-            kube::Error::Api(status) if status.is_forbidden() => {
+            // RBAC's refusals say who "cannot" do what; a 403 from an admission webhook, a
+            // policy or a quota is not fixed by a grant and keeps the server's own words.
+            kube::Error::Api(status) if status.is_forbidden() && status.message.contains(" cannot ") => {
                 ApiError::Forbidden { action, context: self.context.clone() }
             }
+            kube::Error::Api(status) if status.code == 401 => {
+                ApiError::Unauthorized { action, server: self.server.clone(), context: self.context.clone() }
+            }
             kube::Error::Api(status) => ApiError::Rejected { action, status },
-            other => ApiError::Unreachable {
-                action,
-                server: self.server.clone(),
-                context: self.context.clone(),
-                source: Box::new(other),
-            },
+            other => {
+                tracing::debug!("{} {}: {other}", action.verb, action.target());
+                ApiError::Unreachable {
+                    action,
+                    server: self.server.clone(),
+                    context: self.context.clone(),
+                    source: TransportFailure::of(&other, self.request_timeout),
+                }
+            }
         }
     }
 }
@@ -273,5 +350,56 @@ mod tests {
         assert_eq!(without_kubeconfig(&read_error(PermissionDenied), None, false), Fallback::Broken);
         // $KUBECONFIG naming a missing file is the user's mistake, not a cue to use the Pod.
         assert_eq!(without_kubeconfig(&read_error(NotFound), Some("/tmp/k"), true), Fallback::Broken);
+    }
+
+    use crate::fake_api;
+
+    #[test]
+    fn only_rbac_refusals_ask_for_a_grant() {
+        let (conn, _api) = fake_api::block_on(async { fake_api::connection(vec![]) });
+        let status = |code: u16, message: &str| {
+            let reason = if code == 403 { "Forbidden" } else { "Unauthorized" };
+            let status =
+                kube::core::Status { code, message: message.into(), reason: reason.into(), ..Default::default() };
+            kube::Error::Api(Box::new(status))
+        };
+        let action = || ApiAction::new("create", "secrets", Some("team-a"), Some("px-k8s-user"));
+        let rbac = r#"secrets is forbidden: User "alice" cannot create resource "secrets" in the namespace "team-a""#;
+        assert!(conn.api_error(action(), status(403, rbac)).is_forbidden());
+        for not_rbac in [
+            r#"admission webhook "policy.example.com" denied the request: no tokens here"#,
+            r#"secrets "px-k8s-user" is forbidden: exceeded quota: q, requested: secrets=1"#,
+        ] {
+            let err = conn.api_error(action(), status(403, not_rbac));
+            assert!(!err.is_forbidden(), "{err}");
+            assert_eq!(
+                err.to_string(),
+                format!(r#"cannot create secrets "px-k8s-user" in namespace "team-a": {not_rbac}"#)
+            );
+        }
+        let err = conn.api_error(action(), status(401, "Unauthorized"));
+        assert_eq!(
+            err.to_string(),
+            r#"the API server https://fake did not accept the credentials of context "fake" (to create secrets "px-k8s-user" in namespace "team-a")"#
+        );
+    }
+
+    #[test]
+    fn a_failing_exec_plugin_is_described_without_its_arguments_or_output() {
+        use std::os::unix::process::ExitStatusExt as _;
+        let output = std::process::Output {
+            status: std::process::ExitStatus::from_raw(3 << 8),
+            stdout: br#"{"status":{"token":"HALF-A-TOKEN"}}"#.to_vec(),
+            stderr: b"warming up\nsession expired: run corp-login\n\n".to_vec(),
+        };
+        let err = kube::Error::Auth(kube::client::AuthError::AuthExecRun {
+            cmd: "corp-login --client-secret=HUNTER2".into(),
+            out: Box::new(output),
+        });
+        assert_eq!(exec_failure(&err).unwrap(), "it exited with status 3: session expired: run corp-login");
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let err = kube::Error::Auth(kube::client::AuthError::AuthExecStart(missing));
+        assert_eq!(exec_failure(&err).unwrap(), "it is not installed (not found on PATH)");
+        assert_eq!(exec_failure(&kube::Error::LinesCodecMaxLineLengthExceeded), None);
     }
 }

@@ -69,8 +69,13 @@ pub fn connection(replies: Vec<(u16, Value)>) -> (Connection, FakeApi) {
         }
     });
     let client = kube::Client::new(service, "default");
-    let conn =
-        Connection { client, context: "fake".into(), server: "https://fake".into(), namespace: "default".into() };
+    let conn = Connection {
+        client,
+        context: "fake".into(),
+        server: "https://fake".into(),
+        namespace: "default".into(),
+        request_timeout: None,
+    };
     (conn, fake)
 }
 

@@ -8,6 +8,8 @@
 //! - [`message`]: error text on one line;
 //! - [`connection`]: a client from kubectl's global flags, and API errors worded for people;
 //! - [`paging`]: listing a collection a page at a time, with selectors;
+//! - [`retry`]: bounded retries when the API server is busy (429, 503, 504);
+//! - [`transport`]: why a request got no answer (refused, reset, timed out, untrusted certificate);
 //! - [`discovery`]: where the signing key and issuer live (overrides, StorageCluster, DaemonSet),
 //!   and a cache of where they were found (never the key), keyed by the connection;
 //! - [`token_secret`]: the labelled, annotated Secret a token is stored in, and the one flow
@@ -41,6 +43,7 @@ pub mod interrupt;
 pub mod message;
 pub mod names;
 pub mod paging;
+pub mod retry;
 pub mod rotate;
 pub mod rotator_manifest;
 pub mod signing;
@@ -49,3 +52,4 @@ pub mod tenant;
 pub mod token_health;
 pub mod token_list;
 pub mod token_secret;
+pub mod transport;

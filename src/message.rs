@@ -7,11 +7,13 @@ pub fn fold_whitespace(text: &str) -> String {
 }
 
 /// An error and its causes joined with `: `, skipping a cause its parent already quotes.
+/// YAML errors lose their source snippet: the file may be a kubeconfig, whose lines hold
+/// credentials, and the line and column already say where.
 pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
+    let mut text = text_of(err);
     let mut source = err.source();
     while let Some(cause) = source {
-        let cause_text = cause.to_string();
+        let cause_text = text_of(cause);
         if !text.contains(&cause_text) {
             text.push_str(": ");
             text.push_str(&cause_text);
@@ -19,6 +21,17 @@ pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     fold_whitespace(&text)
+}
+
+fn text_of(err: &(dyn std::error::Error + 'static)) -> String {
+    // Error types hold it boxed (`#[source] Box<serde_saphyr::Error>`) as often as not.
+    let yaml = err
+        .downcast_ref::<serde_saphyr::Error>()
+        .or_else(|| err.downcast_ref::<Box<serde_saphyr::Error>>().map(|b| &**b));
+    match yaml {
+        Some(yaml) => yaml.without_snippet().to_string(),
+        None => err.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -35,5 +48,19 @@ mod tests {
         assert_eq!(one_line(&Outer("x", inner)), "cannot load x: no such file");
         let quoted = std::io::Error::other("x");
         assert_eq!(one_line(&Outer("x", quoted)), "cannot load x", "a cause already quoted is not repeated");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("invalid file")]
+    struct Yaml(#[source] Box<serde_saphyr::Error>);
+
+    #[test]
+    fn yaml_errors_say_where_without_quoting_the_file() {
+        let text = "users:\n- name: u\n  user:\n    token: SECRET-TOKEN\n  oops: : [\n";
+        let err = serde_saphyr::from_str::<serde_json::Value>(text).unwrap_err();
+        let line = one_line(&Yaml(Box::new(err)));
+        assert!(!line.contains("SECRET-TOKEN"), "{line}");
+        assert!(line.starts_with("invalid file: "), "{line}");
+        assert!(line.ends_with("at line 5, column 9"), "{line}");
     }
 }

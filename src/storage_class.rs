@@ -227,19 +227,20 @@ impl fmt::Display for Difference {
     }
 }
 
-/// Why a class was not applied. Nothing was changed when any of these is returned.
+/// Why a class was not applied. Nothing was changed when any of these is returned. The way out
+/// (delete and recreate, or another name) is the binary's to word, with its commands.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(
-        "storageclass {name:?} already exists with different settings that Kubernetes does not allow to change ({list}); nothing was changed: delete the StorageClass and create it again (existing volumes keep working), or choose another name",
+        "storageclass {name:?} already exists with different settings that Kubernetes does not allow to change ({list}); nothing was changed",
         list = .differences.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     Immutable { name: String, differences: Vec<Difference> },
     /// Server-side apply refused to take a field another manager set to another value.
     #[error(
-        "storageclass {name:?} has settings managed by another tool with other values ({message}); nothing was changed: change them with that tool, or delete the StorageClass and create it again"
+        "storageclass {name:?} has settings managed by another tool with other values ({message}); nothing was changed"
     )]
     ManagedElsewhere { name: String, message: String },
 }

@@ -12,11 +12,13 @@
 //! - `secret_key`: the well-known Secrets, and reading the key out of one;
 //! - `cache`: where things were found (never the key), for a few minutes;
 //! - `survey`: every step's finding reported on its own, for `doctor`;
+//! - `locate`: where the key and issuer are, without reading the key (for manifests);
 //! - `error`: why nothing could be settled on, without naming the binary's flags.
 
 mod cache;
 mod error;
 mod install;
+mod locate;
 mod overrides;
 mod reference;
 mod secret_key;
@@ -26,6 +28,7 @@ mod survey;
 pub use cache::{DISCOVERY_CACHE_TTL, DiscoveryCache, RememberedDiscovery};
 pub use error::{DiscoveryError, KeyFile};
 pub use install::OPERATOR_DEFAULT_ISSUER;
+pub use locate::{KeyLocation, LocateRequest, locate_signing_key};
 pub use overrides::KeyOverrides;
 pub use reference::{OPERATOR_DEFAULT_SECRET, ParseSecretRefError, SHARED_SECRET_KEY, SharedSecretRef};
 pub use setup::{Install, IssuerSource, KeySource, SHARED_SECRET_ENV, SigningSetup};

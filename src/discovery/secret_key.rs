@@ -38,10 +38,16 @@ pub(super) async fn find_well_known_secret(
         let api: Api<Secret> = Api::namespaced(conn.client.clone(), namespace);
         let action = ApiAction::new("get", "secrets", Some(namespace), Some(&candidate.name));
         match api.get_opt(&candidate.name).await {
-            Ok(Some(secret)) if secret.data.as_ref().is_some_and(|d| d.contains_key(&candidate.key)) => {
-                return Ok(Some(candidate));
+            Ok(Some(secret)) => {
+                // The values are key material this step does not need: wiped before they are dropped.
+                let mut data = secret.data.unwrap_or_default();
+                let has_key = data.contains_key(&candidate.key);
+                data.values_mut().for_each(|v| zeroize::Zeroize::zeroize(&mut v.0));
+                if has_key {
+                    return Ok(Some(candidate));
+                }
+                looked_at.push(format!("secret {candidate}: no key {}", candidate.key));
             }
-            Ok(Some(_)) => looked_at.push(format!("secret {candidate}: no key {}", candidate.key)),
             Ok(None) => looked_at.push(format!("secret {candidate}: not found")),
             Err(err) => match conn.api_error(action, err) {
                 err if err.is_forbidden() => looked_at.push(format!("secret {candidate}: not allowed to get")),

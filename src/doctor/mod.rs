@@ -35,6 +35,7 @@ pub use storage_classes::{WiredClass, wired_class};
 use crate::connection::{ApiAction, ApiError, Connection, ConnectionOptions};
 use crate::discovery::{DiscoveryError, DiscoverySurvey, KeyOverrides, survey_signing_key};
 use crate::message::one_line;
+use crate::transport::{TransportFailure, timeout_text};
 
 /// Every check, in report order.
 pub const CHECK_NAMES: [&str; 12] = [
@@ -93,7 +94,7 @@ pub async fn run_doctor(options: &DoctorOptions, advice: &dyn Advice) -> Report 
             return skipping_the_rest(vec![context], "no cluster to check");
         }
         None => {
-            let detail = format!("loading the kubeconfig took longer than {}", seconds(timeout));
+            let detail = format!("loading the kubeconfig took longer than {}", timeout_text(timeout));
             return skipping_the_rest(vec![Check::new("context", Status::Fail, detail)], "no cluster to check");
         }
     };
@@ -125,7 +126,7 @@ pub async fn run_doctor(options: &DoctorOptions, advice: &dyn Advice) -> Report 
         let setup = survey.into_setup();
         let tokens = within(timeout, tokens::tokens_check(&conn, setup, namespace, advice))
             .await
-            .unwrap_or_else(|| Check::skip("tokens", format!("no answer within {}", seconds(timeout))));
+            .unwrap_or_else(|| Check::skip("tokens", format!("no answer within {}", timeout_text(timeout))));
         checks.push(tokens);
         checks
     };
@@ -165,7 +166,7 @@ async fn access_checks(
     let permissions: BTreeSet<Permission> =
         commands.iter().flat_map(|(_, steps, _)| steps.iter().map(|s| s.permission.clone())).collect();
     let Some(answers) = within(timeout, access::review(conn, permissions)).await else {
-        let detail = format!("the API server did not answer the access reviews within {}", seconds(timeout));
+        let detail = format!("the API server did not answer the access reviews within {}", timeout_text(timeout));
         return commands.iter().map(|(name, _, _)| Check::skip(name, detail.clone())).collect();
     };
     let refused_everywhere = |steps: &[Step]| {
@@ -214,16 +215,7 @@ fn timed_out(conn: &Connection, verb: &'static str, resource: &'static str, time
         action: Box::new(ApiAction::new(verb, resource, None, None)),
         server: conn.server.clone(),
         context: conn.context.clone(),
-        source: Box::new(kube::Error::Service(format!("no answer within {}", seconds(timeout)).into())),
-    }
-}
-
-/// A timeout as `--request-timeout` spells it: `500ms`, `5s`, `1.5s`.
-fn seconds(timeout: Option<Duration>) -> String {
-    match timeout {
-        Some(t) if t < Duration::from_secs(1) => format!("{}ms", t.as_millis()),
-        Some(t) => format!("{}s", t.as_secs_f64()),
-        None => "the request timeout".into(),
+        source: TransportFailure::TimedOut(timeout),
     }
 }
 

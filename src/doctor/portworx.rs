@@ -82,6 +82,18 @@ pub fn key_check(survey: &DiscoverySurvey, advice: &dyn Advice, user: Option<&st
     }
 }
 
+/// A discovery failure as a check line; where it looked is on the `portworx` line already.
+fn discovery_failed(name: &'static str, err: &DiscoveryError, survey: &DiscoverySurvey, advice: &dyn Advice) -> Check {
+    let detail = match err {
+        DiscoveryError::NotFound { .. } => {
+            let where_ = if survey.was_refused() { " you may read" } else { "" };
+            format!("not found: no install names a key Secret and no well-known Secret{where_} holds one")
+        }
+        err => one_line(err),
+    };
+    Check::fail(name, detail, advice.hint(err).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -207,16 +219,4 @@ mod tests {
         let check = key_check(&nothing, &Words, None);
         assert!(check.detail.contains("no well-known Secret you may read"), "{}", check.detail);
     }
-}
-
-/// A discovery failure as a check line; where it looked is on the `portworx` line already.
-fn discovery_failed(name: &'static str, err: &DiscoveryError, survey: &DiscoverySurvey, advice: &dyn Advice) -> Check {
-    let detail = match err {
-        DiscoveryError::NotFound { .. } => {
-            let where_ = if survey.was_refused() { " you may read" } else { "" };
-            format!("not found: no install names a key Secret and no well-known Secret{where_} holds one")
-        }
-        err => one_line(err),
-    };
-    Check::fail(name, detail, advice.hint(err).unwrap_or_default())
 }

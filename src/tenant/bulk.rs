@@ -1,9 +1,11 @@
-//! Onboarding many tenants at once: bounded concurrency, one result per tenant, every failure
-//! reported and none stopping the others (a re-run finishes the job, keeping subjects).
+//! Onboarding many tenants at once: bounded concurrency, one result per tenant (per namespace
+//! for a tenant that owns several), every failure reported and none stopping the others (a
+//! re-run finishes the job, keeping subjects).
 
 use futures::StreamExt;
 
-use super::{TenantError, TenantOutcome, TenantRequest, onboard_tenant};
+use super::TenantError;
+use super::group::{NamespaceResult, TenantGroup, onboard_group};
 use crate::connection::Connection;
 use crate::discovery::SigningSetup;
 
@@ -26,26 +28,29 @@ impl BulkSummary {
     }
 }
 
-/// Onboards every request, at most `concurrency` at a time, handing each result to `on_result`
-/// as it completes (in completion order). An error from `on_result` (say, stdout closed) stops
-/// launching new work and is returned once the writes in flight are done.
+/// Onboards every tenant, at most `concurrency` at a time, handing each tenant's result to
+/// `on_result` as it completes (in completion order): `Err` when nothing was written for it, else
+/// one result per namespace. A tenant fails when any of its namespaces does. An error from
+/// `on_result` (say, stdout closed) stops launching new work and is returned once the writes in
+/// flight are done.
 pub async fn onboard_many<E>(
     conn: &Connection,
     setup: &SigningSetup,
-    requests: Vec<TenantRequest>,
+    groups: Vec<TenantGroup>,
     concurrency: usize,
-    mut on_result: impl FnMut(&TenantRequest, Result<TenantOutcome, TenantError>) -> Result<(), E>,
+    mut on_result: impl FnMut(&TenantGroup, Result<Vec<NamespaceResult>, TenantError>) -> Result<(), E>,
 ) -> Result<BulkSummary, E> {
-    let total = requests.len();
-    let mut results = futures::stream::iter(requests.into_iter().map(|request| async move {
-        let result = onboard_tenant(conn, setup, &request).await;
-        (request, result)
+    let total = groups.len();
+    let mut results = futures::stream::iter(groups.into_iter().map(|group| async move {
+        let result = onboard_group(conn, setup, &group).await;
+        (group, result)
     }))
     .buffer_unordered(concurrency.max(1));
     let mut failed = 0;
-    while let Some((request, result)) = results.next().await {
-        failed += usize::from(result.is_err());
-        on_result(&request, result)?;
+    while let Some((group, result)) = results.next().await {
+        let ok = result.as_ref().is_ok_and(|namespaces| namespaces.iter().all(|(_, r)| r.is_ok()));
+        failed += usize::from(!ok);
+        on_result(&group, result)?;
     }
     Ok(BulkSummary { total, failed })
 }
@@ -61,12 +66,12 @@ mod tests {
     fn every_tenant_is_reported_and_failures_are_counted() {
         let admin = Identity { roles: Some(vec!["system.admin".into()]), ..Identity::default() };
         // Two tenants refused locally (no request), so the fake server needs no script.
-        let requests = vec![request(admin.clone()), request(admin)];
+        let requests = vec![TenantGroup::single(request(admin.clone())), TenantGroup::single(request(admin))];
         let (summary, seen) = block_on(async {
             let (conn, _api) = fake_api::connection(vec![]);
             let mut seen = Vec::new();
-            let summary = onboard_many(&conn, &setup(), requests, 4, |request, result| {
-                seen.push((request.target.namespace.clone(), result.is_err()));
+            let summary = onboard_many(&conn, &setup(), requests, 4, |group, result| {
+                seen.push((group.namespaces.clone(), result.is_err()));
                 Ok::<_, ()>(())
             })
             .await
@@ -81,7 +86,7 @@ mod tests {
 
     #[test]
     fn a_failing_callback_stops_the_run() {
-        let requests = vec![request(Identity::default()); 3];
+        let requests = vec![TenantGroup::single(request(Identity::default())); 3];
         let (result, sent) = block_on(async {
             let (conn, api) = fake_api::connection(vec![]);
             (onboard_many(&conn, &setup(), requests, 1, |_, _| Err("stdout closed")).await, api.lines())

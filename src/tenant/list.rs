@@ -1,5 +1,5 @@
 //! The `--from-file` tenant list: a YAML sequence of entries (or a mapping with key `tenants`),
-//! each a namespace with, optionally, its own claims and Secret name. Everything in it is
+//! each a namespace (or a tenant's `namespaces`) with, optionally, its own claims and Secret name. Everything in it is
 //! checked when it is read, so a typo costs no request and no half-onboarded list.
 
 use std::collections::BTreeSet;
@@ -7,33 +7,61 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::TenantRequest;
+use super::{TenantGroup, TenantRequest};
 use crate::claims::Identity;
 use crate::names::{InvalidName, check_namespace, check_secret_name};
 
-/// One tenant of a list: its namespace and, optionally, its own claims and Secret.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One tenant of a list: its namespace, or every namespace it owns (one identity in all), and,
+/// optionally, its own claims and Secret.
+#[derive(Debug, Clone)]
 pub struct TenantEntry {
-    pub namespace: String,
-    #[serde(default, rename = "secretName")]
+    /// At least one; the first names the tenant by default.
+    pub namespaces: Vec<String>,
     pub secret_name: Option<String>,
-    #[serde(flatten)]
     pub identity: Identity,
 }
 
+/// An entry as written: `namespace: a` or `namespaces: [a, b]`, exactly one of them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    namespaces: Option<Vec<String>>,
+    #[serde(default, rename = "secretName")]
+    secret_name: Option<String>,
+    #[serde(flatten)]
+    identity: Identity,
+}
+
+impl TryFrom<RawEntry> for TenantEntry {
+    type Error = &'static str;
+
+    fn try_from(raw: RawEntry) -> Result<TenantEntry, &'static str> {
+        let namespaces = match (raw.namespace, raw.namespaces) {
+            (Some(namespace), None) => vec![namespace],
+            (None, Some(namespaces)) if !namespaces.is_empty() => namespaces,
+            (None, Some(_)) => return Err("namespaces is empty"),
+            (None, None) => return Err("needs namespace or namespaces"),
+            (Some(_), Some(_)) => return Err("has both namespace and namespaces; give one"),
+        };
+        Ok(TenantEntry { namespaces, secret_name: raw.secret_name, identity: raw.identity })
+    }
+}
+
 impl TenantEntry {
-    /// The request for this entry: `template` (from the command line) aimed at this entry's
-    /// namespace and Secret. An entry is as specific as flags, and flags still win over it, as
+    /// The tenant for this entry: `template` (from the command line) aimed at this entry's
+    /// namespaces and Secret. An entry is as specific as flags, and flags still win over it, as
     /// they do over the auth-config file.
-    pub fn request(&self, template: &TenantRequest) -> TenantRequest {
+    pub fn group(&self, template: &TenantRequest) -> TenantGroup {
         let mut request = template.clone();
-        request.target.namespace = self.namespace.clone();
+        request.target.namespace = self.namespaces[0].clone();
         if let Some(name) = &self.secret_name {
             request.target.name = name.clone();
         }
         request.flags = template.flags.clone().or(self.identity.clone());
-        request
+        TenantGroup { request, namespaces: self.namespaces.clone() }
     }
 }
 
@@ -58,6 +86,8 @@ pub enum TenantListError {
         #[source]
         source: InvalidName,
     },
+    #[error("invalid tenant list {path}: entry {number}: {problem}")]
+    Entry { path: PathBuf, number: usize, problem: &'static str },
     #[error("invalid tenant list {path}: namespace {namespace:?} is listed twice")]
     Duplicate { path: PathBuf, namespace: String },
     #[error("invalid tenant list {path}: the entry for namespace {namespace:?} has an empty {what}")]
@@ -69,21 +99,35 @@ pub fn read_tenant_list(path: &Path) -> Result<Vec<TenantEntry>, TenantListError
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum List {
-        Bare(Vec<TenantEntry>),
-        Wrapped { tenants: Vec<TenantEntry> },
+        Bare(Vec<RawEntry>),
+        Wrapped { tenants: Vec<RawEntry> },
     }
     let text =
         std::fs::read_to_string(path).map_err(|source| TenantListError::Read { path: path.to_owned(), source })?;
     let list = serde_saphyr::from_str::<List>(&text)
         .map_err(|source| TenantListError::Parse { path: path.to_owned(), source: Box::new(source) })?;
-    let entries = match list {
+    let raw = match list {
         List::Bare(entries) | List::Wrapped { tenants: entries } => entries,
     };
+    let entries = raw
+        .into_iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            TenantEntry::try_from(raw).map_err(|problem| TenantListError::Entry {
+                path: path.to_owned(),
+                number: index + 1,
+                problem,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // A namespace listed twice, in one entry or two, would get two identities or one twice.
     let mut seen = BTreeSet::new();
     for entry in &entries {
         check_entry(path, entry)?;
-        if !seen.insert(entry.namespace.clone()) {
-            return Err(TenantListError::Duplicate { path: path.to_owned(), namespace: entry.namespace.clone() });
+        for namespace in &entry.namespaces {
+            if !seen.insert(namespace.clone()) {
+                return Err(TenantListError::Duplicate { path: path.to_owned(), namespace: namespace.clone() });
+            }
         }
     }
     Ok(entries)
@@ -93,14 +137,17 @@ pub fn read_tenant_list(path: &Path) -> Result<Vec<TenantEntry>, TenantListError
 /// rights, which is never what a list meant).
 fn check_entry(path: &Path, entry: &TenantEntry) -> Result<(), TenantListError> {
     let name_err = |source| TenantListError::Name { path: path.to_owned(), source };
-    check_namespace(&entry.namespace).map_err(name_err)?;
+    for namespace in &entry.namespaces {
+        check_namespace(namespace).map_err(name_err)?;
+    }
     if let Some(name) = &entry.secret_name {
         check_secret_name(name).map_err(name_err)?;
     }
     let empty = |list: &Option<Vec<String>>| list.iter().flatten().any(|item| item.trim().is_empty());
     for (what, list) in [("role", &entry.identity.roles), ("group", &entry.identity.groups)] {
         if empty(list) {
-            return Err(TenantListError::EmptyItem { path: path.to_owned(), namespace: entry.namespace.clone(), what });
+            let namespace = entry.namespaces[0].clone();
+            return Err(TenantListError::EmptyItem { path: path.to_owned(), namespace, what });
         }
     }
     Ok(())
@@ -129,6 +176,28 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_lists_one_namespace_or_several() {
+        let list = read("- namespaces: [a, a-dev]\n  sub: s-1\n- namespace: b\n").unwrap();
+        assert_eq!(list[0].namespaces, ["a", "a-dev"]);
+        assert_eq!(list[0].identity.sub.as_deref(), Some("s-1"));
+        assert_eq!(list[1].namespaces, ["b"]);
+        for (text, says) in [
+            ("- namespaces: []\n", "entry 1: namespaces is empty"),
+            ("- namespace: a\n- name: x\n", "entry 2: needs namespace or namespaces"),
+            ("- namespace: a\n  namespaces: [b]\n", "entry 1: has both namespace and namespaces; give one"),
+        ] {
+            let err = read(text).unwrap_err().to_string();
+            assert!(err.starts_with("invalid tenant list ") && err.ends_with(says), "{text}: {err}");
+        }
+        let err = read("- namespaces: [a, b]\n- namespace: b\n").unwrap_err();
+        assert!(matches!(&err, TenantListError::Duplicate { namespace, .. } if namespace == "b"), "{err:?}");
+        let err = read("- namespaces: [a, a]\n").unwrap_err();
+        assert!(matches!(err, TenantListError::Duplicate { .. }), "{err:?}");
+        let err = read("- namespaces: [a, Bad_NS]\n").unwrap_err();
+        assert!(matches!(&err, TenantListError::Name { source, .. } if source.value == "Bad_NS"), "{err:?}");
+    }
+
+    #[test]
     fn names_and_empty_items_are_refused_when_read() {
         let err = read("- namespace: Bad_NS!\n").unwrap_err();
         assert!(matches!(&err, TenantListError::Name { source, .. } if source.what == "namespace"), "{err:?}");
@@ -146,11 +215,13 @@ mod tests {
     fn entries_are_as_specific_as_flags_and_flags_win() {
         let template = crate::tenant::tests::request(Identity { name: Some("flag".into()), ..Identity::default() });
         let entry = TenantEntry {
-            namespace: "b".into(),
+            namespaces: vec!["b".into(), "b-dev".into()],
             secret_name: Some("tok".into()),
             identity: Identity { name: Some("entry".into()), email: Some("b@x".into()), ..Identity::default() },
         };
-        let request = entry.request(&template);
+        let group = entry.group(&template);
+        assert_eq!(group.namespaces, ["b", "b-dev"]);
+        let request = group.request;
         assert_eq!((request.target.namespace.as_str(), request.target.name.as_str()), ("b", "tok"));
         assert_eq!(request.flags.name.as_deref(), Some("flag"));
         assert_eq!(request.flags.email.as_deref(), Some("b@x"));

@@ -1,21 +1,24 @@
 //! Onboarding tenants: the seed workflow (read key, build claims, sign, store) in one call for
-//! one tenant ([`onboard_tenant`]), and for a list of them with bounded concurrency
-//! ([`bulk::onboard_many`], lists read by [`list::read_tenant_list`]).
+//! one tenant ([`onboard_tenant`]), for a tenant that owns several namespaces
+//! ([`group::onboard_group`]: one identity in all of them), and for a list of tenants with
+//! bounded concurrency ([`bulk::onboard_many`], lists read by [`list::read_tenant_list`]).
 
 pub mod bulk;
+pub mod group;
 pub mod list;
 
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Secret;
 
-use crate::claims::{ClaimsError, Identity, TokenClaims, USER_ROLE, Validity};
+use crate::claims::{ClaimsError, Identity, TokenClaims, USER_ROLE};
 use crate::connection::Connection;
 use crate::discovery::SigningSetup;
 use crate::signing::SigningError;
-use crate::token_secret::{self, SecretTarget, SecretWriteError, StoreOptions, TokenRecord, WriteOutcome};
+use crate::token_secret::{SecretTarget, SecretWriteError, StoreOptions, WriteOutcome};
 
 pub use bulk::{BulkFailed, BulkSummary, onboard_many};
+pub use group::{GroupFailed, NamespaceResult, TenantGroup, onboard_group};
 pub use list::{TenantEntry, TenantListError, read_tenant_list};
 
 /// What the user asked for, after flags and the auth-config file were read.
@@ -55,6 +58,12 @@ pub enum TenantError {
     Sign(#[from] SigningError),
     #[error(transparent)]
     Write(#[from] SecretWriteError),
+    /// Two namespaces of one tenant hold tokens of different subjects: (namespace, sub) each.
+    #[error(
+        "the tenant's namespaces hold tokens of two subjects, {:?} in {} and {:?} in {}; nothing was written",
+        .first.1, .first.0, .second.1, .second.0
+    )]
+    SubjectsDiffer { first: (String, String), second: (String, String) },
 }
 
 /// The defaults a tenant gets: name = namespace, email = `<namespace>@<issuer>` (as the
@@ -69,31 +78,16 @@ pub fn tenant_defaults(namespace: &str, issuer: &str) -> Identity {
     }
 }
 
-/// Issues a token for `request.target.namespace` and stores it. At most three API calls:
-/// read the Secret, (create the namespace,) write the Secret.
+/// Issues a token for `request.target.namespace` and stores it: a group of one namespace
+/// ([`onboard_group`]). At most three API calls: read the Secret, (create the namespace,) write
+/// the Secret.
 pub async fn onboard_tenant(
     conn: &Connection,
     setup: &SigningSetup,
     request: &TenantRequest,
 ) -> Result<TenantOutcome, TenantError> {
-    let namespace = &request.target.namespace;
-    let chosen = request.flags.clone().or(request.auth_config.clone());
-    let defaults = tenant_defaults(namespace, &setup.issuer);
-    // Refused before any request: the powers asked for do not depend on what is stored.
-    if chosen.clone().or(defaults.clone()).grants_admin() && !request.allow_admin {
-        return Err(TenantError::AdminRefused { namespace: namespace.clone() });
-    }
-    let prepared = token_secret::prepare(conn, &request.target, request.store).await?;
-    let stored_subject = prepared.stored_subject().map(str::to_owned);
-    // Identity is forever: a new sub orphans every volume the tenant owns, so the stored one wins
-    // over a fresh UUID, and only an explicit --sub or auth-config sub replaces it.
-    let fallback_sub = stored_subject.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let identity = chosen.or(Identity { sub: Some(fallback_sub), ..defaults });
-    let claims = TokenClaims::new(&setup.issuer, identity, Validity::from_now(request.lifetime, request.clock_skew))?;
-    let replaced_subject = stored_subject.filter(|old| *old != claims.sub);
-    let token = setup.key.sign(&claims)?;
-    let stored = prepared.commit(conn, &TokenRecord::new(&token, &claims, &setup.key_source)).await?;
-    Ok(TenantOutcome { outcome: stored.outcome, claims, secret: stored.secret, replaced_subject })
+    let results = onboard_group(conn, setup, &TenantGroup::single(request.clone())).await?;
+    results.into_iter().next().map(|(_, result)| result).expect("a group of one namespace has one result")
 }
 
 #[cfg(test)]

@@ -82,3 +82,72 @@ cluster_pid() {
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q pxtoken-testcluster || return 1
   echo "$pid"
 }
+
+# start_cluster DIR ARGS...: starts the control plane binary in the background for DIR with
+# ARGS (after --dir and --pid-file), in its own session with stdio to DIR/cluster.log (it
+# outlives the caller and does not hold the caller's pipes open); sets CLUSTER_PID.
+start_cluster() {
+  local dir=$1 bin
+  shift
+  bin=$(ensure_built pxtoken-testcluster)
+  rm -f "$dir/ready" "$dir/cluster.pid"
+  setsid nohup "$bin" --dir "$dir" --pid-file "$dir/cluster.pid" "$@" >>"$dir/cluster.log" 2>&1 </dev/null &
+  CLUSTER_PID=$! # the binary writes the same pid to cluster.pid as it starts
+}
+
+# bring_up DIR WORD ARGS...: makes DIR's control plane run. Returns at once when it does,
+# waits when it is starting, else starts it with ARGS (see start_cluster); then prints
+# "control plane WORD at URL (…)".
+bring_up() {
+  local dir=$1 word=$2 pid start=""
+  shift 2
+  if pid=$(cluster_pid "$dir"); then
+    if [ -f "$dir/ready" ]; then
+      echo "control plane already running (pid $pid), kubeconfigs in $dir"
+      return 0
+    fi
+    echo "control plane starting (pid $pid), waiting for it"
+  else
+    start=$SECONDS
+    start_cluster "$dir" "$@"
+    pid=$CLUSTER_PID
+  fi
+  wait_ready "$dir" "$pid" "${PXTOKEN_CLUSTER_TIMEOUT:-120}" || return 1
+  echo "control plane $word at $(cat "$dir/server") (pid $pid${start:+, started in $((SECONDS - start))s}), kubeconfigs in $dir"
+}
+
+# wait_ready DIR PID TIMEOUT: returns once DIR/ready exists; on exit or timeout of PID prints
+# the log's tail and fails (after a timeout, stopping the control plane with down.sh).
+wait_ready() {
+  local dir=$1 pid=$2 timeout=$3 deadline
+  deadline=$((SECONDS + timeout))
+  while [ ! -f "$dir/ready" ]; do
+    if ! kill -0 "$pid" 2>/dev/null && ! pid=$(cluster_pid "$dir"); then
+      echo "error: the test control plane exited before it was ready; last lines of $dir/cluster.log:" >&2
+      tail -n 30 "$dir/cluster.log" >&2 || true
+      return 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      echo "error: the test control plane was not ready after ${timeout}s (set PXTOKEN_CLUSTER_TIMEOUT to wait longer); last lines of $dir/cluster.log:" >&2
+      tail -n 30 "$dir/cluster.log" >&2 || true
+      "$CLUSTER_SRC/down.sh" "$dir" >&2 || true
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# stop_pid PID SIG: sends SIG, up to 30 s, then SIGKILL; waits until it is gone.
+stop_pid() {
+  local pid=$1 sig=$2
+  kill "-$sig" "$pid" 2>/dev/null || true
+  for _ in $(seq 1 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "control plane (pid $pid) did not stop within 30s, killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+}

@@ -23,7 +23,7 @@ fn kubectl_complete(user: &str, words: &[&str]) -> (Vec<String>, String) {
 #[test]
 fn kubectl_completes_the_subcommands_through_the_companion() {
     let (candidates, directive) = kubectl_complete("alice", &[""]);
-    for sub in ["tenant", "admin", "generate", "completion"] {
+    for sub in ["tenant", "admin", "generate", "storageclass", "rotator", "completion"] {
         assert!(candidates.iter().any(|c| c == sub), "{sub} missing: {candidates:?}");
     }
     assert!(!candidates.iter().any(|c| c.starts_with("__")), "internal commands offered: {candidates:?}");
@@ -52,6 +52,13 @@ fn kubectl_completes_tenant_namespaces_from_the_cluster() {
     let (candidates, _) = kubectl_complete("admin", &["tenant", team.name(), &format!("--namespace={prefix}")]);
     assert_eq!(candidates, [format!("--namespace={}", team.name())]);
     let (candidates, _) = kubectl_complete("admin", &["generate", "--px-namespace", prefix]);
+    assert_eq!(candidates, [team.name()]);
+    // The tenant a StorageClass is pinned to, and where the rotator goes and rotates.
+    let (candidates, _) = kubectl_complete("admin", &["storageclass", "px-team", "--tenant", prefix]);
+    assert_eq!(candidates, [team.name()]);
+    let (candidates, _) = kubectl_complete("admin", &["rotator", "manifest", "-n", prefix]);
+    assert_eq!(candidates, [team.name()]);
+    let (candidates, _) = kubectl_complete("admin", &["rotator", "manifest", "--tenant-namespaces", prefix]);
     assert_eq!(candidates, [team.name()]);
 }
 
@@ -87,6 +94,12 @@ fn kubectl_completes_flags_and_their_values() {
     assert_eq!(candidates, ["yaml", "json", "name"]);
     let (candidates, _) = kubectl_complete("alice", &["completion", ""]);
     assert_eq!(candidates, ["bash", "zsh", "fish", "powershell"]);
+    let (candidates, _) = kubectl_complete("alice", &["rotator", ""]);
+    assert_eq!(candidates, ["manifest", "help"]);
+    let (candidates, _) = kubectl_complete("alice", &["storageclass", "px-tenant", "--reclaim-policy", ""]);
+    assert_eq!(candidates, ["Delete", "Retain"]);
+    let (candidates, _) = kubectl_complete("alice", &["storageclass", "px-tenant", "--dry-run=s"]);
+    assert_eq!(candidates, ["--dry-run=server"]);
     // Paths are left to the shell: no candidates, directive 0 (file completion).
     let (candidates, directive) = kubectl_complete("alice", &["generate", "--auth-config", ""]);
     assert!(candidates.is_empty());
@@ -138,7 +151,9 @@ fn every_shell_gets_a_script_for_kubectl_pxtoken() {
     ] {
         let script = plugin().args(["completion", shell]).succeeds();
         assert!(script.contains(marker), "{shell}: no {marker:?}");
-        assert!(!script.contains("__man") && !script.contains("__complete"), "{shell}: internal commands");
+        // As words: `rotator manifest` puts `__manifest` into generated function names.
+        let mut words = script.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+        assert!(!words.any(|w| w == "__man" || w == "__complete"), "{shell}: internal commands");
         assert!(script.contains("kubectl_complete-pxtoken"), "{shell}: no note on the companion");
     }
     // zsh only autoloads a function file whose first line is #compdef.
@@ -155,9 +170,14 @@ fn manual_pages_for_every_command() {
     let mut names: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
-    for page in
-        ["kubectl-pxtoken.1", "kubectl-pxtoken-tenant.1", "kubectl-pxtoken-admin.1", "kubectl-pxtoken-generate.1"]
-    {
+    for page in [
+        "kubectl-pxtoken.1",
+        "kubectl-pxtoken-tenant.1",
+        "kubectl-pxtoken-admin.1",
+        "kubectl-pxtoken-generate.1",
+        "kubectl-pxtoken-storageclass.1",
+        "kubectl-pxtoken-rotator-manifest.1",
+    ] {
         assert!(names.iter().any(|n| n == page), "{page} missing: {names:?}");
     }
     let root = std::fs::read_to_string(dir.path().join("kubectl-pxtoken.1")).unwrap();

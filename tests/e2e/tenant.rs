@@ -399,3 +399,127 @@ fn warm_discovery_takes_three_requests_and_follows_a_moved_key() {
         pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--fresh-discovery", "-v", "3"]).run();
     assert!(requests(&fresh) > 3, "--fresh-discovery looks again:\n{fresh}");
 }
+
+/// The resourceVersion of `namespace/px-k8s-user`.
+fn token_secret_version(namespace: &str) -> Value {
+    get_json("secret", Some(namespace), "px-k8s-user").expect("the token Secret")["metadata"]["resourceVersion"].clone()
+}
+
+#[test]
+fn a_tenant_that_owns_several_namespaces_has_one_identity_in_all() {
+    let px_ns = TestNamespace::new("px-multi");
+    let px = install_operator_style(&px_ns, Some("multi.io"));
+    let (a, a_dev, a_test) =
+        (TestNamespace::new("multi-a"), TestNamespace::new("multi-dev"), TestNamespace::new("multi-test"));
+    // Onboarded in one namespace before: that subject becomes the tenant's in every namespace.
+    pxtoken("admin").args(["tenant", &a_dev, "--px-namespace", &px_ns]).succeeds();
+    let sub = stored_token_claims(&a_dev, &px).1["sub"].as_str().unwrap().to_owned();
+
+    let out = pxtoken("admin").args(["tenant", &a, &a_dev, &a_test, "--px-namespace", &px_ns]).succeeds();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per namespace:\n{out}");
+    for (line, namespace, outcome) in
+        [(lines[0], &a, "created"), (lines[1], &a_dev, "configured"), (lines[2], &a_test, "created")]
+    {
+        let start = format!("secret/px-k8s-user {outcome} in {namespace} (sub {sub}, expires ");
+        assert!(line.starts_with(&start), "{line}");
+    }
+    for namespace in [&a, &a_dev, &a_test] {
+        let (_, claims) = stored_token_claims(namespace, &px);
+        assert_eq!(claims["sub"], sub.as_str(), "{namespace}");
+        // One tenant, named after its first namespace everywhere.
+        assert_eq!(
+            (claims["name"].as_str(), claims["email"].as_str()),
+            (Some(a.name()), Some(&*format!("{a}@multi.io")))
+        );
+    }
+
+    // A new tenant's namespaces share one new subject, never another tenant's.
+    let (b, b_dev) = (TestNamespace::new("multi-b"), TestNamespace::new("multi-b-dev"));
+    pxtoken("admin").args(["tenant", &b, &b_dev, "--px-namespace", &px_ns]).succeeds();
+    let (b_sub, b_dev_sub) =
+        (stored_token_claims(&b, &px).1["sub"].clone(), stored_token_claims(&b_dev, &px).1["sub"].clone());
+    assert_eq!(b_sub, b_dev_sub);
+    assert_ne!(b_sub, sub.as_str());
+    assert_eq!(b_sub.as_str().unwrap().len(), 36, "a UUID: {b_sub}");
+
+    // Printed, the Secrets are separate YAML documents that kubectl accepts.
+    let yaml = pxtoken("admin")
+        .args(["tenant", &b, &b_dev, "--px-namespace", &px_ns, "--dry-run=client", "-o", "yaml"])
+        .succeeds();
+    let applied = kubectl("admin").args(["apply", "--dry-run=client", "-f", "-"]).run_with_input(&yaml).success();
+    assert_eq!(applied.lines().count(), 2, "{yaml}\n{applied}");
+}
+
+#[test]
+fn namespaces_holding_two_subjects_are_refused_and_nothing_is_written() {
+    let px_ns = TestNamespace::new("px-clash");
+    let px = install_operator_style(&px_ns, Some("clash.io"));
+    let (a, b, c) = (TestNamespace::new("clash-a"), TestNamespace::new("clash-b"), TestNamespace::new("clash-c"));
+    pxtoken("admin").args(["tenant", &a, "--px-namespace", &px_ns, "--sub", "owner-a"]).succeeds();
+    pxtoken("admin").args(["tenant", &b, "--px-namespace", &px_ns, "--sub", "owner-b"]).succeeds();
+    let before = (token_secret_version(&a), token_secret_version(&b));
+
+    let run = pxtoken("admin").args(["tenant", &a, &b, &c, "--px-namespace", &px_ns]).run();
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(run.stdout, "", "{run}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: the tenant's namespaces hold tokens of two subjects, \"owner-a\" in {a} and \"owner-b\" in {b}; nothing was written: pass the one to keep with --sub (or sub: in the --from-file entry); volumes owned by the other stay with it\n"
+        )
+    );
+    assert_eq!((token_secret_version(&a), token_secret_version(&b)), before, "nothing was written");
+    assert!(!secret_exists(&c, "px-k8s-user"), "nothing was created");
+
+    // The user chooses with --sub: every namespace gets it, and the one replaced is named.
+    let run = pxtoken("admin").args(["tenant", &a, &b, &c, "--px-namespace", &px_ns, "--sub", "owner-a"]).run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(run.stdout.lines().count(), 3, "{run}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run}");
+    assert!(
+        run.stderr.starts_with(&format!("warning: {b}: the tenant's subject changed from \"owner-b\" to \"owner-a\"")),
+        "{run}"
+    );
+    for namespace in [&a, &b, &c] {
+        assert_eq!(stored_token_claims(namespace, &px).1["sub"], "owner-a", "{namespace}");
+    }
+
+    let run = pxtoken("admin").args(["tenant", &a, &b, &a, "--px-namespace", &px_ns]).run();
+    assert_eq!(run.code, Some(2), "{run}");
+    assert_eq!(run.stderr, format!("error: namespace \"{a}\" is given twice\n"));
+}
+
+#[test]
+fn from_file_entries_may_list_a_tenants_namespaces() {
+    let px_ns = TestNamespace::new("px-list");
+    let px = install_operator_style(&px_ns, Some("list.io"));
+    let (x, x_dev, y) = (TestNamespace::new("list-x"), TestNamespace::new("list-x-dev"), TestNamespace::new("list-y"));
+    pxtoken("admin").args(["tenant", &x_dev, "--px-namespace", &px_ns]).succeeds();
+    let x_sub = stored_token_claims(&x_dev, &px).1["sub"].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("tenants.yaml");
+    std::fs::write(&list, format!("- namespaces: [{x}, {x_dev}]\n  name: Team X\n- namespace: {y}\n")).unwrap();
+
+    let out = pxtoken("admin").args(["tenant", "--px-namespace", &px_ns, "--from-file"]).arg(&list).succeeds();
+    assert_eq!(out.lines().count(), 3, "one line per namespace:\n{out}");
+    for namespace in [&x, &x_dev] {
+        let (_, claims) = stored_token_claims(namespace, &px);
+        assert_eq!((&claims["sub"], claims["name"].as_str()), (&x_sub, Some("Team X")), "{namespace}");
+    }
+    assert_ne!(stored_token_claims(&y, &px).1["sub"], x_sub);
+
+    // An entry whose namespaces hold two subjects fails alone, naming them; nothing is written.
+    let before = (token_secret_version(&x), token_secret_version(&y));
+    std::fs::write(&list, format!("- namespaces: [{x}, {y}]\n")).unwrap();
+    let run = pxtoken("admin").args(["tenant", "--px-namespace", &px_ns, "--from-file"]).arg(&list).run();
+    assert_eq!(run.code, Some(1), "{run}");
+    let errors: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(errors.len(), 2, "{run}");
+    assert!(
+        errors[0].starts_with(&format!("error: {x}, {y}: the tenant's namespaces hold tokens of two subjects")),
+        "{run}"
+    );
+    assert_eq!(errors[1], "error: 1 of 1 tenants failed (see above): fix them and run the same command again");
+    assert_eq!((token_secret_version(&x), token_secret_version(&y)), before);
+}

@@ -30,6 +30,17 @@ pub fn invalid_part(flag: &str, value: &str, err: &InvalidName) -> UsageError {
     UsageError(format!("invalid {flag} {value:?}: {} {:?}: {}", err.what, err.value, err.problem))
 }
 
+/// Namespaces given as arguments (`tenant NS1 NS2 …`): each by Kubernetes' rules, none twice.
+pub fn check_namespaces(namespaces: &[String]) -> Result<(), UsageError> {
+    for (i, namespace) in namespaces.iter().enumerate() {
+        check_name("namespace", NameRule::Label, namespace)?;
+        if namespaces[..i].contains(namespace) {
+            return Err(UsageError(format!("namespace {namespace:?} is given twice")));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses an empty value of `flag` (`--name ''` would issue a token without a name).
 pub fn check_not_empty(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
     match value {

@@ -13,8 +13,11 @@ use pxtoken::claims::{AuthConfigError, ClaimsError};
 use pxtoken::connection::{ApiError, ConnectError};
 use pxtoken::discovery::{DiscoveryError, KeyFile};
 use pxtoken::rotate::{RotateError, RunError, RunIncomplete};
-use pxtoken::tenant::{BulkFailed, TenantError, TenantListError};
+use pxtoken::rotator_manifest::RotatorError;
+use pxtoken::storage_class::{ApplyError, StorageClassError};
+use pxtoken::tenant::{BulkFailed, GroupFailed, TenantError, TenantListError};
 use pxtoken::token_secret::SecretWriteError;
+use pxtoken::transport::TransportFailure;
 
 /// The `error:` line's text: the failure and its causes, then the fix for the first error in
 /// the chain that has one.
@@ -38,6 +41,15 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     if let Some(err) = err.downcast_ref::<DiscoveryError>() {
         return discovery(err);
     }
+    if let Some(err) = err.downcast_ref::<ApplyError>() {
+        return storage_class_apply(err);
+    }
+    if let Some(err) = err.downcast_ref::<StorageClassError>() {
+        return storage_class(err);
+    }
+    if let Some(err) = err.downcast_ref::<RotatorError>() {
+        return rotator(err);
+    }
     if let Some(err) = err.downcast_ref::<TenantError>() {
         return match err {
             TenantError::AdminRefused { .. } => Some("pass --allow-admin if that is really meant".into()),
@@ -45,6 +57,9 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
                 Some(format!("set it with --{claim} or in the --auth-config file"))
             }
             TenantError::Write(err) => write(err, "--secret-name", true),
+            TenantError::SubjectsDiffer { .. } => Some(
+                "pass the one to keep with --sub (or sub: in the --from-file entry); volumes owned by the other stay with it".into(),
+            ),
             TenantError::Sign(_) => None,
         };
     }
@@ -83,9 +98,14 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     if err.is::<BulkFailed>() {
         return Some("fix them and run the same command again".into());
     }
+    if err.is::<GroupFailed>() {
+        return Some(
+            "fix them and run the same command again; the namespaces written keep the tenant's subject".into(),
+        );
+    }
     if let Some(TenantListError::Parse { .. }) = err.downcast_ref::<TenantListError>() {
         return Some(
-            "expected a YAML list of entries with namespace and optional name, email, sub, roles, groups, secretName"
+            "expected a YAML list of entries with namespace (or namespaces) and optional name, email, sub, roles, groups, secretName"
                 .into(),
         );
     }
@@ -167,21 +187,87 @@ fn incomplete(err: &RunIncomplete) -> Option<String> {
 }
 
 fn api(err: &ApiError) -> Option<String> {
-    match err {
-        ApiError::Unreachable { .. } => Some("check --context, --kubeconfig and --request-timeout".into()),
-        ApiError::Forbidden { .. } | ApiError::Rejected { .. } => None,
-    }
+    let hint = match err {
+        ApiError::Unreachable { source, .. } => match source {
+            TransportFailure::Refused => {
+                "check that the API server is up and that --context and --kubeconfig point at it"
+            }
+            TransportFailure::Reset => {
+                "check the network path to the server (proxy, VPN, load balancer) and run the same command again"
+            }
+            TransportFailure::TimedOut(_) => "raise --request-timeout, or check the network path to the server",
+            TransportFailure::Certificate(_) => {
+                "check the cluster's certificate authority in --kubeconfig, or --context"
+            }
+            TransportFailure::Dns => "check the server address in --kubeconfig, or --context",
+            TransportFailure::Other(_) => "check --context, --kubeconfig and --request-timeout",
+        },
+        ApiError::Unauthorized { .. } => {
+            "renew them in the kubeconfig (is the client certificate or token expired?), or choose another --context or --user"
+        }
+        ApiError::Rejected { status, .. } if status.code == 429 => {
+            "the API server stayed too busy through every retry; run the same command again later"
+        }
+        ApiError::Rejected { status, .. } if status.message.contains("failed calling webhook") => {
+            "an admission webhook of the cluster is failing: ask its owner (kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations)"
+        }
+        ApiError::Forbidden { .. } | ApiError::Rejected { .. } => return None,
+    };
+    Some(hint.to_owned())
 }
 
 fn connect(err: &ConnectError) -> Option<String> {
     match err {
-        ConnectError::Kubeconfig { .. } => Some("check --kubeconfig".into()),
+        ConnectError::Kubeconfig { .. } | ConnectError::KubeconfigRead { .. } | ConnectError::KubeconfigYaml { .. } => {
+            Some("check --kubeconfig".into())
+        }
+        ConnectError::ExecPlugin { .. } => {
+            Some("run the plugin yourself to see why, or choose another --context or --user".into())
+        }
         ConnectError::NoConfig => Some("pass --kubeconfig or set KUBECONFIG".into()),
         ConnectError::Context { .. } | ConnectError::NoCurrentContext { .. } => {
             Some("check --context, --cluster, --user".into())
         }
         ConnectError::InCluster(_) | ConnectError::Client { .. } => None,
     }
+}
+
+/// How to get past a StorageClass that was refused. Kubernetes never changes an existing class's
+/// provisioner or parameters, so the way out is a new class: the same name after a delete (the
+/// volumes it provisioned keep working), or another name.
+pub fn storage_class_apply(err: &ApplyError) -> Option<String> {
+    match err {
+        ApplyError::Immutable { name, .. } => Some(format!(
+            "delete it first (kubectl delete storageclass {name}; volumes it provisioned keep working) and apply again, or choose another name"
+        )),
+        ApplyError::ManagedElsewhere { name, .. } => Some(format!(
+            "change those settings with that tool, or delete it (kubectl delete storageclass {name}) and apply again"
+        )),
+        ApplyError::Api(err) => api(err),
+    }
+}
+
+pub fn storage_class(err: &StorageClassError) -> Option<String> {
+    let hint = match err {
+        StorageClassError::ReservedParam { .. } => {
+            "drop that --param: --secret-name and --tenant choose the Secret the class uses"
+        }
+        StorageClassError::DuplicateParam { .. } => "give each --param key once",
+        StorageClassError::MalformedParam { .. } => "fix --param",
+        StorageClassError::ReclaimPolicy { .. } => "fix --reclaim-policy",
+        StorageClassError::Name(_) => return None,
+    };
+    Some(hint.to_owned())
+}
+
+pub fn rotator(err: &RotatorError) -> Option<String> {
+    let hint = match err {
+        RotatorError::KeyNamespaceMissing { .. } => "pass --shared-secret-ref NAMESPACE/NAME:KEY",
+        RotatorError::EmptyIssuer => "pass --issuer with the value of the nodes' -jwt_issuer",
+        RotatorError::Image { .. } => "fix --image",
+        RotatorError::Name(_) => return None,
+    };
+    Some(hint.to_owned())
 }
 
 #[cfg(test)]
@@ -240,6 +326,27 @@ mod tests {
     }
 
     #[test]
+    fn an_immutable_storage_class_says_which_settings_differ_and_the_way_out() {
+        use pxtoken::storage_class::Difference;
+        let difference =
+            Difference { field: "parameters.repl".into(), existing: Some("2".into()), wanted: Some("3".into()) };
+        let err = ApplyError::Immutable { name: "fast".into(), differences: vec![difference] };
+        assert_eq!(
+            line(err),
+            "storageclass \"fast\" already exists with different settings that Kubernetes does not allow to change (parameters.repl is \"2\", wanted \"3\"); nothing was changed: delete it first (kubectl delete storageclass fast; volumes it provisioned keep working) and apply again, or choose another name"
+        );
+        let reserved = StorageClassError::ReservedParam { key: "csi.storage.k8s.io/node-stage-secret-name".into() };
+        assert!(
+            line(reserved)
+                .ends_with(": drop that --param: --secret-name and --tenant choose the Secret the class uses")
+        );
+        assert_eq!(
+            line(RotatorError::EmptyIssuer),
+            "the issuer is empty; the rotator must sign with the issuer Portworx trusts: pass --issuer with the value of the nodes' -jwt_issuer"
+        );
+    }
+
+    #[test]
     fn a_hint_is_found_below_added_context() {
         let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
         let err = anyhow::Error::new(DiscoveryError::ReadFile {
@@ -254,5 +361,38 @@ mod tests {
         let err = anyhow::Error::new(ConnectError::NoConfig).context("while onboarding");
         assert!(error_line(err.as_ref()).ends_with(": pass --kubeconfig or set KUBECONFIG"));
         assert_eq!(error_line(anyhow::anyhow!("plain").as_ref()), "plain");
+    }
+
+    #[test]
+    fn each_fault_on_the_way_to_the_server_gets_its_own_fix() {
+        use pxtoken::connection::ApiAction;
+        let action = || Box::new(ApiAction::new("get", "secrets", Some("px"), Some("pxkeys")));
+        let unreachable = |source| ApiError::Unreachable {
+            action: action(),
+            server: "https://k:6443".into(),
+            context: "prod".into(),
+            source,
+        };
+        let line = line(unreachable(TransportFailure::TimedOut(Some(std::time::Duration::from_secs(2)))));
+        assert_eq!(
+            line,
+            r#"cannot reach the API server https://k:6443 (context "prod") to get secrets "pxkeys" in namespace "px": no answer within 2s: raise --request-timeout, or check the network path to the server"#
+        );
+        let hint_of = |failure| hint(&unreachable(failure)).unwrap();
+        assert!(hint_of(TransportFailure::Refused).starts_with("check that the API server is up"));
+        assert!(hint_of(TransportFailure::Reset).starts_with("check the network path"));
+        assert!(hint_of(TransportFailure::Certificate("UnknownIssuer".into())).contains("certificate authority"));
+
+        let rejected = |code, message: &str| ApiError::Rejected {
+            action: action(),
+            status: Box::new(kube::core::Status { code, message: message.into(), ..Default::default() }),
+        };
+        assert!(hint(&rejected(429, "Too many requests")).unwrap().contains("run the same command again later"));
+        let webhook = r#"Internal error occurred: failed calling webhook "v.example.com": failed to call webhook"#;
+        assert!(hint(&rejected(500, webhook)).unwrap().contains("admission webhook"));
+        assert_eq!(hint(&rejected(500, "etcdserver: leader changed")), None);
+        let unauthorized =
+            ApiError::Unauthorized { action: action(), server: "https://k:6443".into(), context: "prod".into() };
+        assert!(hint(&unauthorized).unwrap().starts_with("renew them in the kubeconfig"));
     }
 }

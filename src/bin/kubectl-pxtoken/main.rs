@@ -15,7 +15,7 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::checks::UsageError;
 use crate::cli::GlobalArgs;
-use crate::commands::{admin, completion, doctor, generate, man, rotate, tenant};
+use crate::commands::{admin, completion, doctor, generate, man, rotate, rotator, storageclass, tenant};
 
 /// Version and the commit it was built from.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT_COMMIT"), ")");
@@ -50,11 +50,16 @@ enum Command {
     Rotate(rotate::RotateArgs),
     #[command(about = doctor::ABOUT, after_help = doctor::EXAMPLES)]
     Doctor(doctor::DoctorArgs),
+    #[command(name = "storageclass", about = storageclass::ABOUT, after_help = storageclass::EXAMPLES)]
+    StorageClass(storageclass::StorageClassArgs),
+    #[command(about = rotator::ABOUT, after_help = rotator::EXAMPLES)]
+    Rotator(rotator::RotatorArgs),
     #[command(about = completion::ABOUT, after_help = completion::EXAMPLES)]
     Completion(completion::CompletionArgs),
 }
 
-/// `-v LEVEL` as kubectl reads it: 0 warnings only, 1–2 what was found, 3–5 requests, 6+ more.
+/// `-v LEVEL` as kubectl reads it: 0 our warnings only, 1–2 what was found and retried, 3–5
+/// requests (and the libraries' own warnings), 6+ more.
 /// The HTTP stack is capped below the level that would print headers or bodies, which can hold
 /// credentials and the shared secret.
 fn init_logging(verbosity: u8) {
@@ -68,10 +73,13 @@ fn init_logging(verbosity: u8) {
         3..=5 => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
-    let kube = if verbosity >= 3 { LevelFilter::DEBUG } else { LevelFilter::WARN };
+    // Libraries stay silent below -v 3: the error: line already says what failed, and kube
+    // would add its own ("failed with error client error (Connect)") before it.
+    let (kube, others) =
+        if verbosity >= 3 { (LevelFilter::DEBUG, LevelFilter::WARN) } else { (LevelFilter::OFF, LevelFilter::OFF) };
     // A static target list rather than EnvFilter: no regex engine in the binary (size budget).
     let filter = tracing_subscriber::filter::Targets::new()
-        .with_default(LevelFilter::WARN)
+        .with_default(others)
         .with_target("pxtoken", ours)
         .with_target("kubectl_pxtoken", ours)
         .with_target("kube_client", kube)
@@ -137,6 +145,8 @@ fn main() -> ExitCode {
             Command::Generate(args) => generate::exec(args, &global).await,
             Command::Rotate(args) => rotate::exec(args, &global).await,
             Command::Doctor(args) => doctor::exec(args, &global).await,
+            Command::StorageClass(args) => storageclass::exec(args, &global).await,
+            Command::Rotator(args) => rotator::exec(args, &global).await,
             Command::Completion(args) => completion::exec(args),
         }
     });

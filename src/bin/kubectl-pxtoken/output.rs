@@ -7,7 +7,7 @@ use std::path::Path;
 use k8s_openapi::api::core::v1::Secret;
 use pxtoken::admin::AdminToken;
 use pxtoken::claims::TokenClaims;
-use pxtoken::tenant::{TenantError, TenantOutcome, TenantRequest};
+use pxtoken::tenant::{GroupFailed, NamespaceResult, TenantError, TenantGroup, TenantOutcome, TenantRequest};
 use pxtoken::token_secret::{DryRun, SecretTarget, WriteOutcome, rfc3339};
 use secrecy::ExposeSecret;
 
@@ -15,7 +15,7 @@ use crate::cli::ObjectOutput;
 use crate::hints;
 
 /// kubectl's suffix for dry runs.
-fn dry_run_suffix(dry_run: DryRun) -> &'static str {
+pub fn dry_run_suffix(dry_run: DryRun) -> &'static str {
     match dry_run {
         DryRun::None => "",
         DryRun::Client => " (dry run)",
@@ -39,13 +39,22 @@ pub fn stored_line(target: &SecretTarget, outcome: WriteOutcome, dry_run: DryRun
 
 /// Prints a Secret as `-o yaml|json|name` asks, as `kubectl create -o` does.
 pub fn print_secret(secret: &Secret, format: ObjectOutput) -> anyhow::Result<()> {
-    let mut secret = secret.clone();
+    print_object(secret, format, "secret")
+}
+
+/// Prints an object as `-o yaml|json|name` asks; `-o name` is `KIND/NAME` (`kind` as kubectl
+/// spells it there: `secret`, `storageclass.storage.k8s.io`).
+pub fn print_object<K>(object: &K, format: ObjectOutput, kind: &str) -> anyhow::Result<()>
+where
+    K: kube::Resource + serde::Serialize + Clone,
+{
+    let mut object = object.clone();
     // managedFields are noise on a printed manifest; kubectl apply would re-add its own.
-    secret.metadata.managed_fields = None;
+    object.meta_mut().managed_fields = None;
     let text = match format {
-        ObjectOutput::Json => serde_json::to_string_pretty(&secret)? + "\n",
-        ObjectOutput::Yaml => serde_saphyr::to_string(&secret)?,
-        ObjectOutput::Name => format!("secret/{}\n", secret.metadata.name.as_deref().unwrap_or_default()),
+        ObjectOutput::Json => serde_json::to_string_pretty(&object)? + "\n",
+        ObjectOutput::Yaml => serde_saphyr::to_string(&object)?,
+        ObjectOutput::Name => format!("{kind}/{}\n", object.meta().name.as_deref().unwrap_or_default()),
     };
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(())
@@ -97,14 +106,27 @@ pub fn tenant_result(
     }
 }
 
-/// A bulk run's output: one result line per tenant on stdout, one `error:` line (with its fix)
-/// per failed tenant on stderr, and a progress bar on stderr when it is a terminal.
+/// The results of one tenant's namespaces, one line (or object) each; `Err` when any failed.
+pub fn tenant_namespaces(results: Vec<NamespaceResult>, format: Option<ObjectOutput>) -> anyhow::Result<()> {
+    let total = results.len();
+    let failed = TenantReport::quiet(format).namespaces(results)?;
+    if failed > 0 {
+        Err(GroupFailed { failed, total })?;
+    }
+    Ok(())
+}
+
+/// A bulk run's output: one result line per tenant namespace on stdout, one `error:` line (with
+/// its fix) per failure on stderr, and a progress bar on stderr when it is a terminal. Objects
+/// (`-o yaml`) are separate YAML documents.
 pub struct TenantReport {
     progress: indicatif::ProgressBar,
     format: Option<ObjectOutput>,
+    printed: usize,
 }
 
 impl TenantReport {
+    /// For `len` tenants, with a progress bar on a terminal.
     pub fn new(len: usize, format: Option<ObjectOutput>) -> TenantReport {
         let progress = if std::io::stderr().is_terminal() {
             indicatif::ProgressBar::new(len as u64)
@@ -114,19 +136,51 @@ impl TenantReport {
         if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} tenants {elapsed}") {
             progress.set_style(style);
         }
-        TenantReport { progress, format }
+        TenantReport { progress, format, printed: 0 }
     }
 
-    /// Reports one tenant.
-    pub fn one(&mut self, request: &TenantRequest, result: Result<TenantOutcome, TenantError>) -> anyhow::Result<()> {
+    /// For one tenant's namespaces: no progress bar.
+    pub fn quiet(format: Option<ObjectOutput>) -> TenantReport {
+        TenantReport { progress: indicatif::ProgressBar::hidden(), format, printed: 0 }
+    }
+
+    /// Reports one tenant: one line for a tenant refused as a whole (nothing written, every
+    /// namespace named), else one per namespace.
+    pub fn one(
+        &mut self,
+        group: &TenantGroup,
+        result: Result<Vec<NamespaceResult>, TenantError>,
+    ) -> anyhow::Result<()> {
         self.progress.inc(1);
-        self.progress.suspend(|| match result {
-            Ok(done) => tenant_result(request, &done, self.format),
+        let progress = self.progress.clone();
+        progress.suspend(|| match result {
+            Ok(results) => self.namespaces(results).map(|_| ()),
             Err(err) => {
-                eprintln!("error: {}: {}", request.target.namespace, hints::error_line(&err));
+                eprintln!("error: {}: {}", group.namespaces.join(", "), hints::error_line(&err));
                 Ok(())
             }
         })
+    }
+
+    /// Reports each namespace of a tenant; the number that failed.
+    pub fn namespaces(&mut self, results: Vec<NamespaceResult>) -> anyhow::Result<usize> {
+        let mut failed = 0;
+        for (request, result) in results {
+            match result {
+                Ok(done) => {
+                    if self.format == Some(ObjectOutput::Yaml) && self.printed > 0 {
+                        writeln!(std::io::stdout(), "---")?;
+                    }
+                    self.printed += 1;
+                    tenant_result(&request, &done, self.format)?;
+                }
+                Err(err) => {
+                    failed += 1;
+                    eprintln!("error: {}: {}", request.target.namespace, hints::error_line(&err));
+                }
+            }
+        }
+        Ok(failed)
     }
 
     pub fn finish(&self) {

@@ -1,5 +1,6 @@
 //! `rotate` as the rotator CronJob runs it: inside a Pod, with no kubeconfig, as the
-//! ServiceAccount that `rotator manifest` creates, bound only by the RBAC it prints.
+//! ServiceAccount that `rotator manifest` prints, bound only by the RBAC it prints, with the
+//! arguments its CronJob gives.
 //!
 //! The test control plane runs no Pods, so the Pod's view is rebuilt around the real binary:
 //! a token for the ServiceAccount from the TokenRequest API (`kubectl create token`, what the
@@ -10,8 +11,7 @@
 
 use std::process::Command;
 
-use pxtoken::discovery::SharedSecretRef;
-use pxtoken::rotator_manifest::{RotatorOptions, build_rotator_manifest};
+use serde_json::Value;
 
 use super::{Tenants, accepted, change_shared_secret, line_for, token};
 use crate::support::*;
@@ -75,17 +75,26 @@ fn the_rotator_service_account_rotates_its_tenants_in_cluster_and_nothing_else()
     outside.onboard(&px, &[]);
     change_shared_secret(&mut px);
 
-    // The manifest `rotator manifest --tenant-namespaces …` prints, applied as an admin would.
-    let mut options = RotatorOptions::new(SharedSecretRef::new(&keys, "pxkeys", "shared-secret"), &px.issuer);
-    options.tenant_namespaces = granted.names.clone();
-    let manifest = build_rotator_manifest(&options).unwrap();
-    apply_yaml(&manifest.to_json().unwrap());
-    let job = manifest.cron_job.spec.job_template.spec.as_ref().unwrap();
-    let container = &job.template.spec.as_ref().unwrap().containers[0];
-    let args = container.args.clone().unwrap();
+    // What `rotator manifest` prints, applied as an admin would: the ServiceAccount next to the
+    // key Secret, a Role for that one Secret, a Role per tenant namespace, the CronJob.
+    let name = format!("rotator-{}", random_name_suffix());
+    let manifest = pxtoken("admin")
+        .args(["rotator", "manifest", "--name", &name, "-o", "json", "--issuer", &px.issuer])
+        .args(["--shared-secret-ref", &px.secret_ref(), "--tenant-namespaces", &granted.names.join(",")])
+        .succeeds();
+    apply_yaml(&manifest);
+    let objects: Value = serde_json::from_str(&manifest).unwrap();
+    let objects = objects["items"].as_array().unwrap();
+    let kinds: Vec<&str> = objects.iter().map(|o| o["kind"].as_str().unwrap()).collect();
+    assert!(!kinds.contains(&"ClusterRole"), "per-namespace grants only: {kinds:?}");
+    let cron_job = objects.iter().find(|o| o["kind"] == "CronJob").unwrap();
+    let container = &cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<String> =
+        container["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
     assert_eq!(args[0], "rotate");
-    let account = manifest.service_account.metadata.name.clone().unwrap();
-    let account_namespace = manifest.service_account.metadata.namespace.clone().unwrap();
+    let account = objects.iter().find(|o| o["kind"] == "ServiceAccount").unwrap()["metadata"].clone();
+    let (account, account_namespace) =
+        (account["name"].as_str().unwrap().to_owned(), account["namespace"].as_str().unwrap().to_owned());
     assert_eq!(account_namespace, keys.name(), "the rotator lives next to the key Secret by default");
 
     let run = run_in_pod(&account_namespace, &account, &args);

@@ -3,10 +3,6 @@
 //! and a re-run finishes the job.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -77,48 +73,19 @@ fn as_it_was_or_fully_rotated(
     rotated
 }
 
-/// Starts `cmd`, and once it has printed `lines` lines saying "rotated", sends it `signal` (it is
-/// the plugin itself: kubectl execs plugins). Returns what it printed and its exit code.
-fn interrupt_after(mut cmd: std::process::Command, lines: usize, signal: &str) -> Run {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null()).spawn().unwrap();
-    let printed = Arc::new(Mutex::new(Vec::<String>::new()));
-    let reader = {
-        let (stdout, printed) = (child.stdout.take().unwrap(), printed.clone());
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                printed.lock().unwrap().push(line);
-            }
-        })
-    };
-    let mut stderr = child.stderr.take().unwrap();
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut sent = false;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "rotate did not finish in time");
-        if !sent && printed.lock().unwrap().iter().filter(|l| l.contains(" rotated in ")).count() >= lines {
-            let pid = child.id().to_string();
-            assert!(std::process::Command::new("kill").args([signal, &pid]).status().unwrap().success());
-            sent = true;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    reader.join().unwrap();
-    let run = Run {
-        command: format!("kubectl pxtoken rotate … (sent {signal})"),
-        code: status.code(),
-        stdout: printed.lock().unwrap().join("\n") + "\n",
-        stderr: errors.join().unwrap(),
-    };
-    assert!(sent, "rotate finished before {lines} tenants were rotated; nothing was interrupted:\n{run}");
-    run
+/// Starts `cmd`, waits until it has printed `lines` lines, sends it `signal`, and waits for it.
+fn interrupt_after(cmd: std::process::Command, lines: usize, signal: &str) -> Run {
+    let mut running = Running::spawn(cmd);
+    running.wait_for_lines(lines);
+    assert!(running.still_running(), "rotate finished before it could be interrupted");
+    running.signal(signal);
+    let (code, stdout, stderr) = running.finish();
+    Run {
+        command: format!("kubectl pxtoken rotate … (kill -{signal} after {lines} lines)"),
+        code,
+        stdout: stdout.join("\n") + "\n",
+        stderr,
+    }
 }
 
 fn count(run: &Run, what: &str) -> usize {
@@ -140,9 +107,11 @@ fn a_rotation_of_200_tenants_stopped_by_sigint_sigterm_or_sigkill_leaves_no_secr
         cmd
     };
 
+    // Rotations start once the listing is done, so the first lines of a re-run are the tenants
+    // already rotated ("unchanged"); 15 lines later it is mid-way through the rest.
     let mut done = 0;
-    for (signal, name, code) in [("-INT", "SIGINT", 130), ("-TERM", "SIGTERM", 143)] {
-        let run = interrupt_after(rotate(), 15, signal);
+    for (signal, name, code) in [("INT", "SIGINT", 130), ("TERM", "SIGTERM", 143)] {
+        let run = interrupt_after(rotate(), done + 15, signal);
         assert_eq!(run.code, Some(code), "{run}");
         let (rotated, not_started) = (count(&run, " rotated in "), count(&run, " not started in "));
         assert!(not_started > 0, "stopped before the end:\n{run}");
@@ -160,7 +129,7 @@ fn a_rotation_of_200_tenants_stopped_by_sigint_sigterm_or_sigkill_leaves_no_secr
     }
 
     // SIGKILL: nothing is reported for writes in flight, and none is half-written.
-    let run = interrupt_after(rotate(), 15, "-KILL");
+    let run = interrupt_after(rotate(), done + 15, "KILL");
     assert_eq!(run.code, None, "killed:\n{run}");
     let changed = as_it_was_or_fully_rotated(&original, &stored(&tenants), &px);
     assert!(changed >= done + count(&run, " rotated in ") && changed < TENANTS, "{changed}:\n{run}");

@@ -29,18 +29,23 @@
 //! running kubectl and the plugin and reading objects back; [`namespaces`] the namespaces tests
 //! work in; [`portworx`] Portworx installs as each install style leaves them; [`openstorage`]
 //! openstorage's own token code (the Go peer in tests/openstorage-peer); [`random`] names and
-//! secrets.
+//! secrets; [`control_plane`] control planes of a test's own, to stop, kill and pause;
+//! [`toxiproxy`] a fault-injecting TCP proxy in front of an API server.
 
 pub mod cluster;
+pub mod control_plane;
 pub mod namespaces;
 pub mod openstorage;
 pub mod portworx;
 pub mod random;
 pub mod run;
+pub mod toxiproxy;
 pub mod webhook;
 
 pub use cluster::*;
+pub use control_plane::*;
 pub use namespaces::*;
 pub use portworx::*;
 pub use random::*;
 pub use run::*;
+pub use toxiproxy::*;

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -194,4 +195,87 @@ pub fn secret_exists(namespace: &str, name: &str) -> bool {
 /// [`apply_yaml`] for a manifest built with `json!`.
 pub fn apply_json(value: &Value) {
     apply_yaml(&value.to_string());
+}
+
+/// A command running in the background while the test does something to the cluster, its
+/// stdout read line by line as it comes. Killed if the test ends before it does.
+pub struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Stdout lines read so far.
+    stdout: Vec<String>,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Running {
+    /// Starts `cmd` with empty stdin.
+    pub fn spawn(mut cmd: Command) -> Running {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", command_line(&cmd)));
+        let (send, lines) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        Running { child, lines, stdout: vec![], stderr: Some(stderr) }
+    }
+
+    /// Waits until it has printed `count` lines on stdout.
+    pub fn wait_for_lines(&mut self, count: usize) {
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        while self.stdout.len() < count {
+            match self.lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => self.stdout.push(line),
+                Err(_) => panic!("waited {COMMAND_TIMEOUT:?} for {count} lines, got {:?}", self.stdout),
+            }
+        }
+    }
+
+    /// Sends it `signal` (`INT`, `TERM`, `KILL`). `kubectl pxtoken …` is the plugin itself by
+    /// then: kubectl execs its plugins.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("running kill");
+        assert!(status.success(), "kill -{signal} {pid} failed");
+    }
+
+    /// Whether it has not exited yet.
+    pub fn still_running(&mut self) -> bool {
+        self.child.try_wait().expect("waiting for a child process").is_none()
+    }
+
+    /// Waits for it to exit: its exit code, every stdout line, and stderr.
+    pub fn finish(mut self) -> (Option<i32>, Vec<String>, String) {
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("waiting for a child process") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "still running after {COMMAND_TIMEOUT:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stdout = std::mem::take(&mut self.stdout);
+        stdout.extend(self.lines.iter());
+        let stderr = self.stderr.take().map(|t| t.join().unwrap_or_default()).unwrap_or_default();
+        (status.code(), stdout, stderr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -6,4 +6,6 @@ pub mod doctor;
 pub mod generate;
 pub mod man;
 pub mod rotate;
+pub mod rotator;
+pub mod storageclass;
 pub mod tenant;

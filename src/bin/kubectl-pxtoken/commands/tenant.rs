@@ -6,10 +6,11 @@ use clap::Args;
 use pxtoken::claims::{Identity, read_auth_config};
 use pxtoken::connection::Connection;
 use pxtoken::discovery::SigningSetup;
-use pxtoken::names::NameRule;
-use pxtoken::tenant::{TenantEntry, TenantRequest, onboard_many, onboard_tenant, read_tenant_list};
+use pxtoken::tenant::{
+    TenantEntry, TenantGroup, TenantRequest, onboard_group, onboard_many, onboard_tenant, read_tenant_list,
+};
 
-use crate::checks::{UsageError, check_identity_flags, check_name, list_flag};
+use crate::checks::{UsageError, check_identity_flags, check_namespaces, list_flag};
 use crate::cli::{GlobalArgs, KeyArgs, ObjectOutput, SecretNameArgs, StoreArgs, ValidityArgs};
 use crate::output;
 
@@ -35,10 +36,10 @@ pub const EXAMPLES: &str = "Examples:
 
 #[derive(Debug, Args)]
 pub struct TenantArgs {
-    /// The tenant's namespace; the token Secret is written there
+    /// The tenant's namespace, or every namespace it owns (one identity in all); the token Secret is written in each
     #[arg(value_name = "NAMESPACE", required_unless_present = "from_file", conflicts_with = "from_file")]
-    pub tenant_namespace: Option<String>,
-    /// Onboard every tenant in this YAML list (namespace, and optionally name, email, sub, roles, groups, secretName)
+    pub tenant_namespaces: Vec<String>,
+    /// Onboard every tenant in this YAML list (namespace or namespaces, and optionally name, email, sub, roles, groups, secretName)
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
     /// With --from-file: how many tenants to onboard at once
@@ -54,13 +55,13 @@ pub struct TenantArgs {
     /// Print the Secret as yaml or json, or just its name
     #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT", help_heading = "Secret")]
     pub output: Option<ObjectOutput>,
-    /// Token name claim [default: the namespace]
+    /// Token name claim [default: the (first) namespace]
     #[arg(long, help_heading = "Token")]
     pub name: Option<String>,
-    /// Token email claim [default: <namespace>@<issuer>]
+    /// Token email claim [default: <(first) namespace>@<issuer>]
     #[arg(long, help_heading = "Token")]
     pub email: Option<String>,
-    /// Token subject: the tenant's identity, owner of its volumes [default: the stored token's, else a new UUID]
+    /// Token subject: the tenant's identity, owner of its volumes [default: the stored token's (the same in every namespace), else a new UUID]
     #[arg(long, help_heading = "Token")]
     pub sub: Option<String>,
     /// Roles, comma-separated or repeated [default: system.user]
@@ -85,7 +86,9 @@ pub struct TenantArgs {
 /// is applied to (one from NAMESPACE, or every entry of `--from-file`).
 struct TenantOptions {
     template: TenantRequest,
-    /// `None` for one tenant (the template's namespace).
+    /// NAMESPACE…: one tenant's (none with `--from-file`).
+    namespaces: Vec<String>,
+    /// `None` without `--from-file`.
     entries: Option<Vec<TenantEntry>>,
     concurrency: usize,
     format: Option<ObjectOutput>,
@@ -104,7 +107,7 @@ impl TenantOptions {
             groups: list_flag("--groups", &args.groups)?,
         };
         let template = TenantRequest {
-            target: args.secret.target(args.tenant_namespace.as_deref().unwrap_or_default()),
+            target: args.secret.target(args.tenant_namespaces.first().map_or("", String::as_str)),
             flags,
             auth_config,
             lifetime: args.validity.lifetime(),
@@ -112,27 +115,31 @@ impl TenantOptions {
             allow_admin: args.allow_admin,
             store: args.store.options(args.create_namespace),
         };
-        Ok(TenantOptions { template, entries, concurrency: args.concurrency.into(), format: args.output })
+        let namespaces = args.tenant_namespaces.clone();
+        Ok(TenantOptions { template, namespaces, entries, concurrency: args.concurrency.into(), format: args.output })
     }
 
     /// Names by Kubernetes' rules and no empty claim, before any request.
     fn validate(&self, args: &TenantArgs) -> Result<(), UsageError> {
-        if self.entries.is_none() {
-            check_name("namespace", NameRule::Label, &self.template.target.namespace)?;
-        }
+        check_namespaces(&self.namespaces)?;
         args.secret.validate()?;
         check_identity_flags(&self.template.flags)
     }
 
     async fn run(self, conn: &Connection, setup: &SigningSetup) -> anyhow::Result<()> {
         let Some(entries) = self.entries else {
-            let done = onboard_tenant(conn, setup, &self.template).await?;
-            return output::tenant_result(&self.template, &done, self.format);
+            let group = TenantGroup { request: self.template, namespaces: self.namespaces };
+            if let [_] = group.namespaces.as_slice() {
+                let done = onboard_tenant(conn, setup, &group.request).await?;
+                return output::tenant_result(&group.request, &done, self.format);
+            }
+            // Several namespaces: refused as a whole (one error line), or one result each.
+            return output::tenant_namespaces(onboard_group(conn, setup, &group).await?, self.format);
         };
-        let requests: Vec<_> = entries.iter().map(|entry| entry.request(&self.template)).collect();
-        let mut report = output::TenantReport::new(requests.len(), self.format);
+        let groups: Vec<_> = entries.iter().map(|entry| entry.group(&self.template)).collect();
+        let mut report = output::TenantReport::new(groups.len(), self.format);
         let summary =
-            onboard_many(conn, setup, requests, self.concurrency, |req, result| report.one(req, result)).await?;
+            onboard_many(conn, setup, groups, self.concurrency, |group, result| report.one(group, result)).await?;
         report.finish();
         summary.into_result()?;
         Ok(())

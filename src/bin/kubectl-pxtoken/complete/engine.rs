@@ -81,11 +81,14 @@ pub struct ValueSlot<'c> {
 }
 
 impl ValueSlot<'_> {
-    /// The answer for `names` found by a lookup: those starting with what is typed.
+    /// The answer for `names` found by a lookup: those starting with what is typed, less those
+    /// already given to the same positional (`tenant team-a <TAB>` offers the other namespaces).
     pub fn answer(&self, names: impl IntoIterator<Item = String>) -> Completion {
+        let given =
+            |name: &String| self.positionals.iter().any(|(arg, v)| arg.get_id() == self.arg.get_id() && v == name);
         let candidates = names
             .into_iter()
-            .filter(|name| name.starts_with(&self.current))
+            .filter(|name| name.starts_with(&self.current) && !given(name))
             .map(|name| Candidate { value: format!("{}{name}", self.prefix), help: None })
             .collect();
         Completion { candidates, directive: directive::NO_FILE_COMP }
@@ -468,7 +471,7 @@ mod tests {
             slot.positionals.iter().map(|(arg, value)| (arg.get_id().as_str(), value.as_str())).collect();
         assert_eq!(typed, [("namespaces", "team-a")]);
         let c = slot.answer(["team-a".to_owned(), "team-b".to_owned(), "other".to_owned()]);
-        assert_eq!(c.render(), "team-a\nteam-b\n:4\n");
+        assert_eq!(c.render(), "team-b\n:4\n", "team-a is given already");
     }
 
     #[test]

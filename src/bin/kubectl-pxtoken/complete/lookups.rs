@@ -228,12 +228,18 @@ mod tests {
 
     #[test]
     fn values_no_row_names_get_nothing_and_no_lookup() {
-        for line in
-            [&["tenant", "team-a", "--name", ""][..], &["admin", "--save-secret", ""], &["tenant", "team-a", ""]]
-        {
+        for line in [&["tenant", "team-a", "--name", ""][..], &["admin", "--save-secret", ""]] {
             let (values, asked) = run(line);
             assert!(values.is_empty() && asked.is_empty(), "{line:?}: {values:?} {asked:?}");
         }
+    }
+
+    #[test]
+    fn a_tenant_with_several_namespaces_is_offered_the_ones_not_yet_given() {
+        let (values, _) = run(&["tenant", "team-a", ""]);
+        assert_eq!(values, ["default", "team-b"]);
+        let (values, _) = run(&["tenant", "team-b", "team-a", ""]);
+        assert_eq!(values, ["default"]);
     }
 
     #[test]

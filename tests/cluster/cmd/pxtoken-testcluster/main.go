@@ -3,8 +3,8 @@
 // to 127.0.0.1 only, with RBAC on and users that authenticate with client
 // certificates.
 //
-//	pxtoken-testcluster --dir DIR [--users alice,bob,carol] [--pid-file F] [-- extra kube-apiserver flags]
-//	pxtoken-testcluster add-user --dir DIR [--groups g1,g2] NAME...
+//	pxtoken-testcluster --dir DIR [--users alice,bob,carol] [--pid-file F] [--restart] [-- extra kube-apiserver flags]
+//	pxtoken-testcluster add-user --dir DIR [--groups g1,g2] [--not-after TIME] NAME...
 //
 // It writes into DIR:
 //
@@ -13,12 +13,18 @@
 //	admin.kubeconfig         user "admin", group system:masters
 //	<user>.kubeconfig        one per --users entry, no rights until a test grants some
 //	server                   the API server URL
-//	cluster.pid, etcd-data-dir  this process's id (--pid-file) and its temporary etcd directory
+//	cluster.pid              this process's id (--pid-file)
+//	etcd/                    etcd's data and the ports it listens on
+//	apiserver-flags          the extra kube-apiserver flags, one a line, for --restart
 //	ready                    created once /readyz answers 200, removed on shutdown
 //
-// It stops cleanly, removing its etcd data directory, on SIGTERM or SIGINT, and when
-// the process named by env PXTOKEN_CLUSTER_WATCH_PID disappears (polled every 500ms),
-// so a control plane started for a `cargo test` run dies with that run.
+// It stops cleanly, removing DIR/etcd, on SIGTERM or SIGINT, and when the process named
+// by env PXTOKEN_CLUSTER_WATCH_PID disappears (polled every 500ms), so a control plane
+// started for a `cargo test` run dies with that run. SIGUSR1 stops it cleanly keeping
+// DIR/etcd (tests/cluster/stop.sh); so does SIGKILL, uncleanly. --restart then starts it
+// again from what DIR holds: the same certificates, API server port, etcd data and extra
+// flags (unless new ones are given), so every kubeconfig stays valid
+// (tests/cluster/start.sh).
 //
 // Of kube-controller-manager it runs only the namespace and ServiceAccount controllers
 // (controllers.go); there are no nodes, no scheduler and no garbage collector: objects
@@ -34,17 +40,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
-	"go.etcd.io/etcd/server/v3/embed"
 
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/rest"
@@ -85,8 +90,9 @@ func run() error {
 	dirFlag := flag.String("dir", "", "directory for certificates, kubeconfigs and the ready marker (required)")
 	usersFlag := flag.String("users", "alice,bob,carol", "comma-separated users without rights, each gets <user>.kubeconfig")
 	pidFile := flag.String("pid-file", "", "write this process's id to this file (removed on exit)")
+	restart := flag.Bool("restart", false, "start again from DIR as a stopped run left it: same certificates, port, etcd data and flags")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s --dir DIR [--users a,b] [-- kube-apiserver flags]\n", os.Args[0])
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s --dir DIR [--users a,b] [--restart] [-- kube-apiserver flags]\n", os.Args[0])
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -122,12 +128,24 @@ func run() error {
 		}()
 	}
 
-	// Everything below stops when ctx is cancelled: SIGTERM, SIGINT, or the watched
-	// process gone.
+	// Everything below stops when ctx is cancelled: SIGTERM, SIGINT, SIGUSR1 (keeping the
+	// etcd data), or the watched process gone.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var keepData atomic.Bool
+	go func() {
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		select {
+		case <-usr1:
+			klog.Infof("pxtoken-testcluster: SIGUSR1, stopping and keeping the etcd data")
+			keepData.Store(true)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if v := os.Getenv(watchPIDEnv); v != "" {
 		pid, err := strconv.Atoi(v)
 		if err != nil || pid <= 0 {
@@ -136,24 +154,19 @@ func run() error {
 		go watchPID(ctx, pid, cancel)
 	}
 
-	pki, err := writePKI(filepath.Join(dir, "pki"), users)
-	if err != nil {
-		return fmt.Errorf("generating certificates: %w", err)
-	}
-
-	dataDir, err := os.MkdirTemp("", "pxtoken-testcluster-etcd-")
+	st, err := prepareState(dir, users, *restart, flag.Args())
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dataDir)
-	// down.sh removes it if this process had to be killed.
-	dataDirFile := filepath.Join(dir, "etcd-data-dir")
-	if err := writeAtomic(dataDirFile, []byte(dataDir+"\n"), 0o644); err != nil {
-		return err
+	pki := st.pki
+	removeData := func() {
+		if !keepData.Load() {
+			_ = os.RemoveAll(st.dataDir)
+		}
 	}
-	defer os.Remove(dataDirFile)
+	defer removeData()
 
-	etcd, etcdURL, err := startEtcd(dataDir)
+	etcd, etcdURL, err := startEtcd(st)
 	if err != nil {
 		return fmt.Errorf("starting etcd: %w", err)
 	}
@@ -165,16 +178,18 @@ func run() error {
 		}
 	}
 	defer stopEtcd()
-	klog.Infof("pxtoken-testcluster: etcd serving on %s (data in %s)", etcdURL, dataDir)
+	klog.Infof("pxtoken-testcluster: etcd serving on %s (data in %s)", etcdURL, st.dataDir)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := st.listen()
 	if err != nil {
 		return err
 	}
 	server := "https://" + ln.Addr().String()
-	if err := writeKubeconfigs(dir, server, pki, users); err != nil {
-		ln.Close()
-		return err
+	if !*restart {
+		if err := writeKubeconfigs(dir, server, pki, users); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 
 	// Once ctx ends, give the API server and etcd stopDeadline to stop, then clean up
@@ -191,12 +206,12 @@ func run() error {
 			klog.Errorf("pxtoken-testcluster: second signal, exiting")
 		}
 		_ = os.Remove(readyFile)
-		_ = os.RemoveAll(dataDir)
+		removeData()
 		os.Exit(1)
 	}()
 
 	apiErr := make(chan error, 1)
-	go func() { apiErr <- runAPIServer(ctx, ln, etcdURL, pki) }()
+	go func() { apiErr <- runAPIServer(ctx, ln, etcdURL, pki, st.apiserverFlags) }()
 	startErr := make(chan error, 1)
 	go func() {
 		if err := waitReady(ctx, server, pki); err != nil {
@@ -264,64 +279,9 @@ func watchPID(ctx context.Context, pid int, cancel context.CancelFunc) {
 	}
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// startEtcd starts a single-member etcd on loopback ports and waits until it serves.
-func startEtcd(dataDir string) (*embed.Etcd, string, error) {
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ { // ports are picked then bound: retry a lost race
-		clientPort, err := freePort()
-		if err != nil {
-			return nil, "", err
-		}
-		peerPort, err := freePort()
-		if err != nil {
-			return nil, "", err
-		}
-		clientURL := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(clientPort))}
-		peerURL := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(peerPort))}
-
-		cfg := embed.NewConfig()
-		cfg.Name = "pxtoken-test"
-		cfg.Dir = filepath.Join(dataDir, strconv.Itoa(attempt))
-		cfg.UnsafeNoFsync = true
-		cfg.ListenClientUrls = []url.URL{clientURL}
-		cfg.AdvertiseClientUrls = []url.URL{clientURL}
-		cfg.ListenPeerUrls = []url.URL{peerURL}
-		cfg.AdvertisePeerUrls = []url.URL{peerURL}
-		cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-		cfg.LogLevel = "warn"
-		cfg.LogOutputs = []string{"stderr"}
-
-		e, err := embed.StartEtcd(cfg)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		select {
-		case <-e.Server.ReadyNotify():
-			return e, clientURL.String(), nil
-		case err := <-e.Err():
-			e.Close()
-			lastErr = err
-		case <-time.After(60 * time.Second):
-			e.Close()
-			return nil, "", errors.New("etcd did not become ready within 60s")
-		}
-	}
-	return nil, "", lastErr
-}
-
 // runAPIServer runs kube-apiserver in this process, as its own command would, with
 // the listener already bound (no port race) and until ctx ends.
-func runAPIServer(ctx context.Context, ln net.Listener, etcdURL string, pki *pkiFiles) error {
+func runAPIServer(ctx context.Context, ln net.Listener, etcdURL string, pki *pkiFiles, extra []string) error {
 	s := options.NewServerRunOptions()
 	featureGate := s.GenericServerRunOptions.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
 
@@ -344,7 +304,7 @@ func runAPIServer(ctx context.Context, ln net.Listener, etcdURL string, pki *pki
 		"--service-cluster-ip-range=" + serviceCIDR,
 		"--profiling=false",
 	}
-	args = append(args, flag.Args()...) // extra kube-apiserver flags after "--"
+	args = append(args, extra...) // extra kube-apiserver flags after "--"
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

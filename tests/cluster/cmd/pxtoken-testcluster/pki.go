@@ -92,11 +92,11 @@ func writePKI(dir string, users []string) (*pkiFiles, error) {
 		return nil, err
 	}
 
-	if err := issueClient(p, ca, "admin", []string{"system:masters"}); err != nil {
+	if err := issueClient(p, ca, "admin", []string{"system:masters"}, time.Time{}); err != nil {
 		return nil, err
 	}
 	for _, u := range users {
-		if err := issueClient(p, ca, u, nil); err != nil {
+		if err := issueClient(p, ca, u, nil, time.Time{}); err != nil {
 			return nil, err
 		}
 	}
@@ -116,12 +116,14 @@ func writePKI(dir string, users []string) (*pkiFiles, error) {
 	return p, nil
 }
 
-// issueClient writes a client certificate and key for user, signed by ca.
-func issueClient(p *pkiFiles, ca *keyPair, user string, groups []string) error {
+// issueClient writes a client certificate and key for user, signed by ca, valid until
+// notAfter (zero: the default 10 years; in the past: valid for the hour before it).
+func issueClient(p *pkiFiles, ca *keyPair, user string, groups []string, notAfter time.Time) error {
 	c, err := newCert(ca, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: user, Organization: groups},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		NotAfter:    notAfter,
 	})
 	if err != nil {
 		return err
@@ -143,8 +145,13 @@ func newCert(parent *keyPair, tmpl *x509.Certificate) (*keyPair, error) {
 		return nil, err
 	}
 	tmpl.SerialNumber = serial
+	if tmpl.NotAfter.IsZero() {
+		tmpl.NotAfter = time.Now().Add(10 * 365 * 24 * time.Hour)
+	}
 	tmpl.NotBefore = time.Now().Add(-time.Hour)
-	tmpl.NotAfter = time.Now().Add(10 * 365 * 24 * time.Hour)
+	if tmpl.NotAfter.Before(tmpl.NotBefore) {
+		tmpl.NotBefore = tmpl.NotAfter.Add(-time.Hour)
+	}
 	tmpl.SubjectKeyId = keyID(&key.PublicKey)
 	if !tmpl.IsCA {
 		tmpl.BasicConstraintsValid = true // explicit CA:false
