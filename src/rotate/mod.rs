@@ -146,7 +146,7 @@ impl From<Refusal> for RotateError {
     }
 }
 
-/// Counts for the closing line, and the signal that stopped the run, if one did.
+/// Counts for the closing line: one per token Secret listed, by what happened to it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunSummary {
     pub rotated: usize,
