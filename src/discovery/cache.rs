@@ -37,9 +37,19 @@ impl RememberedDiscovery {
     /// The locations in `setup`, when its key was read from a Secret (a local key has nothing
     /// worth remembering). An issuer the user gave is not remembered: it is not a finding.
     pub fn of(setup: &SigningSetup, stored_at: i64) -> Option<RememberedDiscovery> {
-        let KeySource::Secret { reference, found_via, .. } = &setup.key_source else { return None };
-        let issuer = match &setup.issuer_source {
-            IssuerSource::Install { install, detail } => Some((setup.issuer.clone(), format!("{install} ({detail})"))),
+        RememberedDiscovery::locations(&setup.key_source, &setup.issuer, &setup.issuer_source, stored_at)
+    }
+
+    /// The same from the parts of a setup.
+    pub fn locations(
+        key_source: &KeySource,
+        issuer: &str,
+        issuer_source: &IssuerSource,
+        stored_at: i64,
+    ) -> Option<RememberedDiscovery> {
+        let KeySource::Secret { reference, found_via, .. } = key_source else { return None };
+        let issuer = match issuer_source {
+            IssuerSource::Install { install, detail } => Some((issuer.to_owned(), format!("{install} ({detail})"))),
             IssuerSource::Flag => None,
         };
         Some(RememberedDiscovery { secret: reference.to_string(), install: found_via.clone(), issuer, stored_at })

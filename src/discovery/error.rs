@@ -46,8 +46,8 @@ pub enum DiscoveryError {
     NotFound { looked_at: Vec<String> },
     #[error("found {installs}", installs = .installs.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and "))]
     Ambiguous { installs: Vec<Install> },
-    #[error("cannot tell which issuer Portworx trusts (key from {key_source}; looked at {looked})", looked = .looked_at.join("; "))]
-    NoIssuer { key_source: Box<KeySource>, looked_at: Vec<String> },
+    #[error("cannot tell which issuer Portworx trusts ({key}looked at {looked})", key = .key_source.as_ref().map(|k| format!("key from {k}; ")).unwrap_or_default(), looked = .looked_at.join("; "))]
+    NoIssuer { key_source: Option<Box<KeySource>>, looked_at: Vec<String> },
     #[error("no signing key given and no cluster to read one from")]
     NoKeyOffline,
     #[error("no issuer given and no cluster to read it from")]
@@ -73,7 +73,7 @@ mod tests {
             DiscoveryError::MissingSecret { reference },
             DiscoveryError::NotFound { looked_at: vec!["DaemonSets in all namespaces: 0".into()] },
             DiscoveryError::Ambiguous { installs: vec![] },
-            DiscoveryError::NoIssuer { key_source: Box::new(KeySource::Stdin), looked_at: vec![] },
+            DiscoveryError::NoIssuer { key_source: Some(Box::new(KeySource::Stdin)), looked_at: vec![] },
             DiscoveryError::NoKeyOffline,
             DiscoveryError::NoIssuerOffline,
         ];

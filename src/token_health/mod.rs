@@ -29,6 +29,7 @@
 
 mod go_jwt;
 mod keys;
+mod setup;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +41,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use keys::{KeyKind, VerifyKey, VerifyKeyError, VerifyKeys};
+pub use setup::{JudgeSetup, JudgeSetupError, judge_setup};
 
 use crate::discovery::KeySource;
 use crate::token_secret::{KEY_SOURCE_ANNOTATION, KEY_VERSION_ANNOTATION, rfc3339};
@@ -116,12 +118,15 @@ pub struct TokenReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claims: Option<ReportClaims>,
     /// Unix seconds, as golang-jwt reads them (fractions floored); `None` when absent, zero or
-    /// not a number.
+    /// not a number. Serialized as RFC 3339, as Kubernetes writes times.
+    #[serde(serialize_with = "serialize_time")]
     pub issued_at: Option<i64>,
+    #[serde(serialize_with = "serialize_time")]
     pub expires_at: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "serialize_time")]
     pub not_before: Option<i64>,
     /// The instant judged at.
+    #[serde(serialize_with = "serialize_instant")]
     pub checked_at: i64,
     /// False when no key was available: the verdict then rests on the claims alone.
     pub signature_checked: bool,
@@ -342,6 +347,17 @@ fn not_yet(claim: &str, value: TimeClaim, now: i64) -> String {
         ),
         _ => format!("{claim} is not a number, so openstorage treats the token as not yet valid"),
     }
+}
+
+fn serialize_time<S: serde::Serializer>(unix: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match unix {
+        Some(unix) => serializer.serialize_str(&rfc3339(*unix)),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn serialize_instant<S: serde::Serializer>(unix: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&rfc3339(*unix))
 }
 
 fn quoted(list: &[String]) -> String {

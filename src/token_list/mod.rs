@@ -5,8 +5,7 @@
 //! Memory stays flat with the number of Secrets: each selector is read `limit` Secrets at a
 //! time (`continue` tokens), each page is judged as it arrives and its Secrets dropped (rows
 //! carry no token), and the streams are merged holding one page each. Rows go to a callback;
-//! nothing collects them. (The paging loop here is this module's own; discovery has a similar
-//! one, to be shared.)
+//! nothing collects them. Paging is [`crate::paging::Pages`], pulled by the merge.
 
 mod merge;
 
@@ -18,6 +17,7 @@ use kube::api::{Api, ListParams};
 use serde::Serialize;
 
 use crate::connection::{ApiAction, ApiError, Connection};
+use crate::paging::Pages;
 use crate::token_health::{Judge, KeyStamp, TokenReport, Verdict};
 use crate::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 use merge::{PagedSource, merge_sorted};
@@ -69,6 +69,11 @@ pub struct TokenRow {
     pub key: Option<String>,
     /// Carries the plugin's managed-by label.
     pub managed: bool,
+    /// The key that signed the token, as recorded when the plugin stored it (the
+    /// `key-source` annotation, e.g. `secret:kube-system/pxkeys:shared-secret`); `None` for
+    /// hand-made Secrets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_source: Option<String>,
     pub report: TokenReport,
 }
 
@@ -100,7 +105,8 @@ impl TokenRow {
                 (None, no_token(judge, now, format!("no token under key {key:?} (keys: {})", list_or_none(&keys))))
             }
         };
-        TokenRow { namespace, secret: name, key, managed, report }
+        let key_source = stored.map(|stamp| stamp.source);
+        TokenRow { namespace, secret: name, key, managed, key_source, report }
     }
 }
 
@@ -160,18 +166,13 @@ pub async fn list_tokens(
             Some(ns) => Api::namespaced(conn.client.clone(), ns),
             None => Api::all(conn.client.clone()),
         };
+        let action = ApiAction::new("list", "secrets", namespace.as_deref(), None);
         let source = |selector: Selector| SecretPages {
-            conn,
-            api: api.clone(),
-            params: selector.params(options.page_size),
+            pages: Pages::new(conn, api.clone(), &selector.params(options.page_size), action.clone()),
             managed: matches!(selector, Selector::Managed),
-            action: ApiAction::new("list", "secrets", namespace.as_deref(), None),
             key: &options.secret_key,
             judge,
             now,
-            continue_token: None,
-            done: false,
-            requests: 0,
         };
         let mut sources: Vec<SecretPages<'_>> = std::iter::once(source(Selector::Managed))
             .chain(names.iter().map(|name| source(Selector::Named(name))))
@@ -183,13 +184,28 @@ pub async fn list_tokens(
             each(row)
         })
         .await;
-        summary.requests += sources.iter().map(|s| s.requests).sum::<usize>();
+        summary.requests += sources.iter().map(|s| s.pages.requests()).sum::<usize>();
         if flow?.is_break() {
             summary.stopped = true;
             break;
         }
     }
     Ok(summary)
+}
+
+/// Judges the token in one Secret (`inspect -n`); `None` when there is no such Secret.
+pub async fn judge_secret(
+    conn: &Connection,
+    namespace: &str,
+    name: &str,
+    key: &str,
+    judge: &Judge,
+    now: i64,
+) -> Result<Option<TokenRow>, ApiError> {
+    let api: Api<Secret> = Api::namespaced(conn.client.clone(), namespace);
+    let action = ApiAction::new("get", "secrets", Some(namespace), Some(name));
+    let secret = api.get_opt(name).await.map_err(|err| conn.api_error(action, err))?;
+    Ok(secret.map(|secret| TokenRow::from_secret(&secret, key, is_managed(&secret), judge, now)))
 }
 
 /// etcd's key order: `<namespace>/<name>` compared byte-wise.
@@ -214,18 +230,12 @@ impl Selector<'_> {
 
 /// One selector's Secrets, a page at a time, judged into rows as each page arrives.
 struct SecretPages<'a> {
-    conn: &'a Connection,
-    api: Api<Secret>,
-    params: ListParams,
+    pages: Pages<'a, Secret>,
     /// The label selector's stream; the name streams skip labelled Secrets (it has them).
     managed: bool,
-    action: ApiAction,
     key: &'a str,
     judge: &'a Judge,
     now: i64,
-    continue_token: Option<String>,
-    done: bool,
-    requests: usize,
 }
 
 impl PagedSource for SecretPages<'_> {
@@ -233,19 +243,8 @@ impl PagedSource for SecretPages<'_> {
     type Error = ApiError;
 
     async fn next_page(&mut self) -> Result<Option<Vec<TokenRow>>, ApiError> {
-        if self.done {
-            return Ok(None);
-        }
-        let mut params = self.params.clone();
-        if let Some(token) = self.continue_token.take() {
-            params = params.continue_token(&token);
-        }
-        self.requests += 1;
-        let page = self.api.list(&params).await.map_err(|err| self.conn.api_error(self.action.clone(), err))?;
-        self.continue_token = page.metadata.continue_.filter(|token| !token.is_empty());
-        self.done = self.continue_token.is_none();
-        let rows = page
-            .items
+        let Some(secrets) = self.pages.next_page().await? else { return Ok(None) };
+        let rows = secrets
             .iter()
             .filter_map(|secret| {
                 let labelled = is_managed(secret);

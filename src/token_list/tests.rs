@@ -99,6 +99,8 @@ fn rows_serialize_without_the_token() {
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["report"]["verdict"], "valid");
     assert_eq!(value["managed"], true);
+    assert_eq!(value["report"]["expiresAt"], "2031-04-21T17:46:40Z", "times as Kubernetes writes them");
+    assert_eq!(value["report"]["checkedAt"], "2030-03-17T17:46:40Z");
 }
 
 #[test]
