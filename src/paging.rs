@@ -86,7 +86,54 @@ fn first_page(params: &ListParams) -> ListParams {
 
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::api::core::v1::Secret;
+    use serde_json::{Value, json};
+
     use super::*;
+    use crate::fake_api::{block_on, connection, status};
+
+    fn page(names: &[&str], continue_token: &str) -> (u16, Value) {
+        let items: Vec<Value> = names.iter().map(|n| json!({"metadata": {"name": n, "namespace": "a"}})).collect();
+        (
+            200,
+            json!({"kind": "SecretList", "apiVersion": "v1", "metadata": {"continue": continue_token}, "items": items}),
+        )
+    }
+
+    #[test]
+    fn a_cursor_follows_continue_tokens_one_request_a_page() {
+        block_on(async {
+            let (conn, fake) = connection(vec![page(&["a", "b"], "next-1"), page(&[], "next-2"), page(&["c"], "")]);
+            let api: Api<Secret> = Api::namespaced(conn.client.clone(), "a");
+            let params = ListParams::default().labels("x=y").limit(2);
+            let mut pages = Pages::new(&conn, api, &params, ApiAction::new("list", "secrets", Some("a"), None));
+            let mut names = Vec::new();
+            while let Some(page) = pages.next_page().await.unwrap() {
+                names.extend(page.into_iter().map(|s| s.metadata.name.unwrap()));
+            }
+            assert_eq!(names, ["a", "b", "c"]);
+            assert_eq!(pages.requests(), 3);
+            assert!(pages.next_page().await.unwrap().is_none(), "stays exhausted without a request");
+            let sent = fake.lines();
+            assert_eq!(sent.len(), 3);
+            assert!(sent[0].contains("limit=2") && sent[0].contains("labelSelector=x%3Dy"), "{}", sent[0]);
+            assert!(!sent[0].contains("continue="), "{}", sent[0]);
+            assert!(sent[1].contains("continue=next-1") && sent[2].contains("continue=next-2"), "{sent:?}");
+        });
+    }
+
+    #[test]
+    fn a_refused_page_names_the_permission() {
+        block_on(async {
+            let (conn, _) = connection(vec![(403, status(403, "Forbidden", "no"))]);
+            let api: Api<Secret> = Api::all(conn.client.clone());
+            let err =
+                list_pages(&conn, &api, &ListParams::default(), ApiAction::new("list", "secrets", None, None), |_| {})
+                    .await
+                    .unwrap_err();
+            assert!(err.is_forbidden() && err.to_string().contains("cannot list secrets cluster-wide"), "{err}");
+        });
+    }
 
     #[test]
     fn pages_keep_the_selectors_and_get_a_size() {

@@ -160,7 +160,9 @@ async fn cluster_key(
 ) -> Result<(SigningKey, KeySource), DiscoveryError> {
     let (reference, found_via) = match (&overrides.shared_secret_ref, install_facts) {
         (Some(reference), _) => (reference.in_namespace_or(&conn.namespace), None),
-        (None, Some(InstallFacts { install, secret: Some(reference), .. })) => (reference.clone(), Some(install.clone())),
+        (None, Some(InstallFacts { install, secret: Some(reference), .. })) => {
+            (reference.clone(), Some(install.clone()))
+        }
         (None, _) => match find_well_known_secret(conn, overrides.px_namespace.as_deref(), looked_at).await? {
             Some(reference) => (reference, None),
             None => return Err(DiscoveryError::NotFound { looked_at: looked_at.clone() }),

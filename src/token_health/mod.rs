@@ -1,7 +1,7 @@
 //! The health of one token: a token plus the current verifying key and trusted issuers in, a
 //! [`Verdict`] with its reason out. `inspect`, `list`, `rotate` and `doctor` all judge here, so
 //! they never disagree with each other, and the checks run in openstorage's order so that
-//! "accepted" here means accepted by a Portworx node (`tests/verdict_differential.rs` runs
+//! "accepted" here means accepted by a Portworx node (`tests/e2e/verdict_differential.rs` runs
 //! openstorage's own verifier on the same tokens).
 //!
 //! openstorage's order (Portworx's SDK interceptor, then `JwtAuthenticator.AuthenticateToken`):

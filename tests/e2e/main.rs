@@ -21,3 +21,5 @@ mod rotator;
 mod smoke;
 mod storageclass;
 mod tenant;
+mod token_list;
+mod verdict_differential;

@@ -4,8 +4,6 @@
 //! the verifier's own message (expired ↔ "Token is expired", wrong-issuer ↔ "not a trusted
 //! issuer", …). No cluster needed; the peer is built once by `tests/peers/build.sh`.
 
-mod peer;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -17,10 +15,12 @@ use pxtoken::signing::secret_bytes;
 use pxtoken::token_health::{Judge, Verdict, VerifyKey, VerifyKeys};
 use serde_json::{Value, json};
 
-const RSA_KEY: &str = include_str!("data/rsa-private.pem");
-const RSA_PUB: &str = include_str!("data/rsa-public.pem");
-const EC_KEY: &str = include_str!("data/ecdsa-private-pkcs8.pem");
-const EC_PUB: &str = include_str!("data/ecdsa-public.pem");
+use crate::support::openstorage as peer;
+
+const RSA_KEY: &str = include_str!("../data/rsa-private.pem");
+const RSA_PUB: &str = include_str!("../data/rsa-public.pem");
+const EC_KEY: &str = include_str!("../data/ecdsa-private-pkcs8.pem");
+const EC_PUB: &str = include_str!("../data/ecdsa-public.pem");
 /// A second RSA key (test-only, generated with openssl for this file): "signed with a wrong key".
 const OTHER_RSA_KEY: &str = "\
 -----BEGIN PRIVATE KEY-----\n\

@@ -3,8 +3,6 @@
 //! once, and a refused list turned into the permission to ask for. Library-level; the `list`
 //! command's own end-to-end tests build on it.
 
-mod support;
-
 use std::ops::ControlFlow;
 
 use base64::Engine as _;
@@ -14,7 +12,8 @@ use pxtoken::signing::secret_bytes;
 use pxtoken::token_health::{Judge, Verdict, VerifyKey};
 use pxtoken::token_list::{ListOptions, ListSummary, Scope, TokenRow, list_tokens};
 use serde_json::json;
-use support::*;
+
+use crate::support::*;
 
 const SECRET: &str = "list-test-shared-secret";
 const ISS: &str = "px.example";
