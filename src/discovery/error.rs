@@ -9,6 +9,11 @@ use super::setup::{Install, KeySource};
 use crate::connection::ApiError;
 use crate::signing::SigningError;
 
+/// How `looked_at` notes a Secret or a list the user may not read; [`DiscoveryError`]'s
+/// accessors below find them again.
+pub(super) const NOT_ALLOWED_TO_GET: &str = ": not allowed to get";
+pub(super) const NOT_ALLOWED_TO_LIST: &str = ": not allowed to list";
+
 /// Which local key file could not be read, so the binary can name its own flag for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyFile {
@@ -54,6 +59,27 @@ pub enum DiscoveryError {
     NoIssuerOffline,
 }
 
+impl DiscoveryError {
+    /// The well-known key Secrets discovery was not allowed to read (`NAMESPACE/NAME:KEY`),
+    /// when no key was found: the grant that would have found one.
+    pub fn unreadable_key_secrets(&self) -> Vec<&str> {
+        let looked_at = match self {
+            DiscoveryError::NotFound { looked_at } => looked_at,
+            _ => return Vec::new(),
+        };
+        looked_at.iter().filter_map(|l| l.strip_prefix("secret ")?.strip_suffix(NOT_ALLOWED_TO_GET)).collect()
+    }
+
+    /// True when some list of Portworx installs was refused, so an issuer may be there unseen.
+    pub fn installs_unlistable(&self) -> bool {
+        let looked_at = match self {
+            DiscoveryError::NotFound { looked_at } | DiscoveryError::NoIssuer { looked_at, .. } => looked_at,
+            _ => return false,
+        };
+        looked_at.iter().any(|l| l.ends_with(NOT_ALLOWED_TO_LIST))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +109,19 @@ mod tests {
             let text = text.replace("--shared-secret-file - (stdin)", "");
             assert!(!text.contains("--"), "{text}");
         }
+    }
+
+    #[test]
+    fn refused_reads_are_found_in_what_was_looked_at() {
+        let looked_at = vec![
+            format!("DaemonSets in all namespaces{NOT_ALLOWED_TO_LIST}"),
+            format!("secret kube-system/pxkeys:shared-secret{NOT_ALLOWED_TO_GET}"),
+            "secret portworx/px-shared-secret:shared-secret: not found".to_owned(),
+        ];
+        let err = DiscoveryError::NotFound { looked_at: looked_at.clone() };
+        assert_eq!(err.unreadable_key_secrets(), ["kube-system/pxkeys:shared-secret"]);
+        assert!(err.installs_unlistable());
+        let err = DiscoveryError::NoIssuer { key_source: None, looked_at: looked_at[2..].to_vec() };
+        assert!(!err.installs_unlistable() && err.unreadable_key_secrets().is_empty());
     }
 }

@@ -7,7 +7,7 @@
 use k8s_openapi::api::apps::v1::DaemonSet;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 
-use super::error::DiscoveryError;
+use super::error::{DiscoveryError, NOT_ALLOWED_TO_LIST};
 use super::reference::{OPERATOR_DEFAULT_SECRET, SHARED_SECRET_KEY, SharedSecretRef};
 use super::setup::Install;
 use crate::connection::{ApiAction, ApiError, Connection};
@@ -97,7 +97,7 @@ fn note_unlistable(
     looked_at: &mut Vec<String>,
 ) -> Result<Option<Vec<InstallFacts>>, DiscoveryError> {
     if err.is_forbidden() {
-        looked_at.push(format!("{what}: not allowed to list"));
+        looked_at.push(format!("{what}{NOT_ALLOWED_TO_LIST}"));
         Ok(None)
     } else if err.is_not_found() {
         looked_at.push(format!("{what}: API not installed"));

@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use secrecy::SecretSlice;
 
-use super::error::DiscoveryError;
+use super::error::{DiscoveryError, NOT_ALLOWED_TO_GET};
 use super::reference::{OPERATOR_DEFAULT_SECRET, SHARED_SECRET_KEY, SharedSecretRef};
 use super::setup::{Install, KeySource};
 use crate::connection::{ApiAction, Connection};
@@ -50,7 +50,7 @@ pub(super) async fn find_well_known_secret(
             }
             Ok(None) => looked_at.push(format!("secret {candidate}: not found")),
             Err(err) => match conn.api_error(action, err) {
-                err if err.is_forbidden() => looked_at.push(format!("secret {candidate}: not allowed to get")),
+                err if err.is_forbidden() => looked_at.push(format!("secret {candidate}{NOT_ALLOWED_TO_GET}")),
                 err => return Err(err.into()),
             },
         }

@@ -11,6 +11,7 @@ use pxtoken::discovery::{
 };
 use pxtoken::duration::{TokenDuration, parse_request_timeout};
 use pxtoken::names::{NameRule, check_namespace, check_secret_key, check_secret_name};
+use pxtoken::token_health::{JudgeSetup, VerifyKey, VerifyKeys, judge_setup};
 use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, DryRun, SecretTarget, StoreOptions};
 use secrecy::SecretString;
 
@@ -120,6 +121,21 @@ impl GlobalArgs {
         let cache = conn.and_then(|conn| self.discovery_cache(conn, key));
         Ok(discover_signing_key(conn, overrides, cache.as_ref()).await?)
     }
+
+    /// The judge for tokens: `public` keys, else the key from the overrides or the cluster, and
+    /// the issuer the nodes trust; what could not be read is left unchecked, with its reason.
+    pub async fn judge_setup(
+        &self,
+        key: &KeyArgs,
+        overrides: &KeyOverrides,
+        verify: &VerifyArgs,
+        public: VerifyKeys,
+        conn: Option<&Connection>,
+    ) -> anyhow::Result<JudgeSetup> {
+        let cache = conn.and_then(|conn| self.discovery_cache(conn, key));
+        let window = verify.expiring_within.as_duration();
+        Ok(judge_setup(conn, overrides, public, cache.as_ref(), window).await?)
+    }
 }
 
 /// Where the signing key and issuer come from; strongest first (SPEC).
@@ -186,6 +202,49 @@ impl KeyArgs {
             issuer: self.issuer.clone(),
             px_namespace: self.px_namespace.clone(),
         }
+    }
+}
+
+/// What tokens are judged with (inspect, list), besides the signing-key flags (a private key
+/// verifies too): the public keys of nodes set up with them, and the expiry window.
+#[derive(Debug, Args, Clone)]
+pub struct VerifyArgs {
+    /// RSA public key (PEM) to verify RS256 tokens with, as nodes set up with one do
+    #[arg(long, value_name = "PATH", help_heading = "Signing key")]
+    pub rsa_public_keyfile: Option<PathBuf>,
+    /// ECDSA P-256 public key (PEM) to verify ES256 tokens with
+    #[arg(long, value_name = "PATH", help_heading = "Signing key")]
+    pub ecdsa_public_keyfile: Option<PathBuf>,
+    /// Call a token expiring when this much or less is left: <digits>(s|m|h|d|y)
+    #[arg(long, default_value = "30d", value_parser = token_duration, value_name = "DURATION")]
+    pub expiring_within: TokenDuration,
+}
+
+impl VerifyArgs {
+    /// The public keys given, read and checked (local, no request).
+    pub fn public_keys(&self) -> anyhow::Result<VerifyKeys> {
+        let mut keys = VerifyKeys::new();
+        let read = |flag: &str, path: &PathBuf| {
+            let origin = format!("{flag} {}", path.display());
+            std::fs::read(path)
+                .map(|pem| (pem, origin.clone()))
+                .map_err(|err| anyhow::anyhow!("cannot read {origin}: {err}"))
+        };
+        if let Some(path) = &self.rsa_public_keyfile {
+            let (pem, origin) = read("--rsa-public-keyfile", path)?;
+            keys = keys.with(VerifyKey::rsa_public_pem(&pem, &origin)?);
+        }
+        if let Some(path) = &self.ecdsa_public_keyfile {
+            let (pem, origin) = read("--ecdsa-public-keyfile", path)?;
+            keys = keys.with(VerifyKey::ecdsa_public_pem(&pem, &origin)?);
+        }
+        Ok(keys)
+    }
+
+    /// The public key files, as typed, for saying what tokens were checked against.
+    pub fn described(&self) -> Vec<String> {
+        let rsa = self.rsa_public_keyfile.iter().map(|p| format!("--rsa-public-keyfile {}", p.display()));
+        rsa.chain(self.ecdsa_public_keyfile.iter().map(|p| format!("--ecdsa-public-keyfile {}", p.display()))).collect()
     }
 }
 
@@ -290,6 +349,22 @@ impl StoreArgs {
     pub fn options(&self, create_namespace: bool) -> StoreOptions {
         StoreOptions { overwrite: self.overwrite, create_namespace, dry_run: self.dry_run.into() }
     }
+}
+
+/// `-o` of a command that reports on one thing (inspect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportOutput {
+    Yaml,
+    Json,
+}
+
+/// `-o` of a listing, as `kubectl get` has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListOutput {
+    Wide,
+    Yaml,
+    Json,
+    Name,
 }
 
 /// kubectl's `-o` for commands that write objects.

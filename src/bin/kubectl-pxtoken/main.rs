@@ -6,7 +6,9 @@ mod commands;
 mod complete;
 mod hints;
 mod output;
+mod printers;
 mod rotate_report;
+mod token_view;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -15,7 +17,7 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 
 use crate::checks::UsageError;
 use crate::cli::GlobalArgs;
-use crate::commands::{admin, completion, doctor, generate, man, rotate, rotator, storageclass, tenant};
+use crate::commands::{admin, completion, doctor, generate, inspect, list, man, rotate, rotator, storageclass, tenant};
 
 /// Version and the commit it was built from.
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT_COMMIT"), ")");
@@ -26,7 +28,7 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PXTOKEN_GIT
     bin_name = "kubectl pxtoken",
     version = VERSION,
     about = "Issue Portworx authorization tokens and keep them healthy",
-    after_help = "Examples:\n  kubectl pxtoken tenant team-a\n  kubectl pxtoken admin --token-file admin.jwt\n  kubectl pxtoken generate --auth-config tenant.yaml --issuer portworx.com --shared-secret-file secret.txt",
+    after_help = "Examples:\n  kubectl pxtoken tenant team-a\n  kubectl pxtoken admin --token-file admin.jwt\n  kubectl pxtoken list -A\n  kubectl pxtoken inspect -n team-a\n  kubectl pxtoken generate --auth-config tenant.yaml --issuer portworx.com --shared-secret-file secret.txt",
     propagate_version = true,
     max_term_width = 100
 )]
@@ -54,6 +56,10 @@ enum Command {
     StorageClass(storageclass::StorageClassArgs),
     #[command(about = rotator::ABOUT, after_help = rotator::EXAMPLES)]
     Rotator(rotator::RotatorArgs),
+    #[command(about = inspect::ABOUT, after_help = inspect::EXAMPLES)]
+    Inspect(inspect::InspectArgs),
+    #[command(about = list::ABOUT, after_help = list::EXAMPLES)]
+    List(list::ListArgs),
     #[command(about = completion::ABOUT, after_help = completion::EXAMPLES)]
     Completion(completion::CompletionArgs),
 }
@@ -147,11 +153,14 @@ fn main() -> ExitCode {
             Command::Doctor(args) => doctor::exec(args, &global).await,
             Command::StorageClass(args) => storageclass::exec(args, &global).await,
             Command::Rotator(args) => rotator::exec(args, &global).await,
+            Command::Inspect(args) => inspect::exec(args, &global).await,
+            Command::List(args) => list::exec(args, &global).await,
             Command::Completion(args) => completion::exec(args),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.is::<output::Reported>() => ExitCode::FAILURE,
         Err(err) => {
             eprintln!("error: {}", hints::error_line(err.as_ref()));
             if err.downcast_ref::<UsageError>().is_some() {

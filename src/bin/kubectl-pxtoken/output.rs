@@ -14,6 +14,12 @@ use secrecy::ExposeSecret;
 use crate::cli::ObjectOutput;
 use crate::hints;
 
+/// A failure the output already reports (a token that would be rejected): exit 1 without an
+/// `error:` line, as `kubectl auth can-i` answers "no".
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Reported(pub String);
+
 /// kubectl's suffix for dry runs.
 pub fn dry_run_suffix(dry_run: DryRun) -> &'static str {
     match dry_run {

@@ -4,6 +4,8 @@ pub mod admin;
 pub mod completion;
 pub mod doctor;
 pub mod generate;
+pub mod inspect;
+pub mod list;
 pub mod man;
 pub mod rotate;
 pub mod rotator;

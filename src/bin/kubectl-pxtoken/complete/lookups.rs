@@ -41,6 +41,9 @@ const LOOKUPS: &[(Slot, Resource)] = &[
     (Slot::ValueName(NAMESPACE_VALUE), Resource::Namespace),
     // Renewing a tenant's token kept under another name.
     (Slot::Flag { command: "tenant", long: "secret-name" }, Resource::Secret),
+    // Judging the token in a Secret of -n's namespace, and listing hand-made ones by name.
+    (Slot::Flag { command: "inspect", long: "secret-name" }, Resource::Secret),
+    (Slot::Flag { command: "list", long: "secret-name" }, Resource::Secret),
 ];
 
 /// The resource `slot` names, if any.
@@ -224,6 +227,20 @@ mod tests {
         // Without a tenant namespace typed yet: -n, as kubectl reads it.
         let (_, asked) = run(&["tenant", "-n", "team-b", "--secret-name", ""]);
         assert_eq!(asked[0].1.namespace.as_deref(), Some("team-b"));
+    }
+
+    #[test]
+    fn inspect_and_list_secret_names_come_from_the_namespace_of_n() {
+        for command in ["inspect", "list"] {
+            let (values, asked) = run(&[command, "-n", "team-b", "--secret-name", "te"]);
+            assert_eq!(values, ["team-token"], "{command}");
+            let [(Resource::Secret, options)] = asked.as_slice() else { panic!("{command}: {asked:?}") };
+            assert_eq!(options.namespace.as_deref(), Some("team-b"), "{command}");
+        }
+        let (values, _) = run(&["in"]);
+        assert_eq!(values, ["inspect"]);
+        let (values, _) = run(&["list", "--fail-on", ""]);
+        assert_eq!(values, ["expiring", "invalid"]);
     }
 
     #[test]
