@@ -6,27 +6,20 @@
 use std::ops::ControlFlow;
 
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use pxtoken::connection::{ApiError, ConnectionOptions};
 use pxtoken::signing::secret_bytes;
 use pxtoken::token_health::{Judge, Verdict, VerifyKey};
 use pxtoken::token_list::{ListOptions, ListSummary, Scope, TokenRow, list_tokens};
 use serde_json::json;
 
+use crate::support::tokens::{claims, hs256, now};
 use crate::support::*;
 
 const SECRET: &str = "list-test-shared-secret";
 const ISS: &str = "px.example";
 
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
 fn token(iss: &str, exp: i64) -> String {
-    let claims = json!({"iss": iss, "sub": "u", "name": "n", "email": "e@x", "roles": ["system.user"],
-                        "iat": now() - 600, "exp": exp});
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET.as_bytes()).unwrap())
-        .unwrap()
+    hs256(SECRET.as_bytes(), &claims(iss, now(), json!({"exp": exp})))
 }
 
 /// A Secret holding `token` under auth-token, labelled as the plugin's when `managed`.

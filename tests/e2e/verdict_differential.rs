@@ -1,26 +1,23 @@
-//! The verdict against openstorage's own verifier (`tests/peers`, `pxtoken-peer verify`): for
+//! The verdict against openstorage's own verifier (`tests/openstorage-peer`, `pxtoken-peer verify`): for
 //! every token of the corpus and every key configuration a Portworx node can have, our verdict
 //! says "accepted" (valid or expiring) exactly when openstorage accepts it, and its kind matches
 //! the verifier's own message (expired ↔ "Token is expired", wrong-issuer ↔ "not a trusted
-//! issuer", …). No cluster needed; the peer is built once by `tests/peers/build.sh`.
+//! issuer", …). No cluster needed; the peer is built once by `tests/openstorage-peer/build.sh`.
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use pxtoken::signing::secret_bytes;
 use pxtoken::token_health::{Judge, Verdict, VerifyKey, VerifyKeys};
 use serde_json::{Value, json};
 
 use crate::support::openstorage as peer;
-
-const RSA_KEY: &str = include_str!("../data/rsa-private.pem");
-const RSA_PUB: &str = include_str!("../data/rsa-public.pem");
-const EC_KEY: &str = include_str!("../data/ecdsa-private-pkcs8.pem");
-const EC_PUB: &str = include_str!("../data/ecdsa-public.pem");
+use crate::support::tokens::{
+    DAY, ECDSA_PRIVATE_PEM as EC_KEY, ECDSA_PUBLIC_PEM as EC_PUB, RSA_PRIVATE_PEM as RSA_KEY,
+    RSA_PUBLIC_PEM as RSA_PUB, raw, sign, swap_payload,
+};
 /// A second RSA key (test-only, generated with openssl for this file): "signed with a wrong key".
 const OTHER_RSA_KEY: &str = "\
 -----BEGIN PRIVATE KEY-----\n\
@@ -54,32 +51,9 @@ fJH7KRUCITUMh0pxsaSyjLvRwA==\n\
 const SECRET: &[u8] = b"px-shared-secret-for-tests";
 const ISS: &str = "px.example";
 const NOW: i64 = 1_900_000_000;
-const DAY: i64 = 86_400;
 
 fn claims(changes: Value) -> Value {
-    let mut claims = json!({"iss": ISS, "sub": "u-1", "name": "team-a", "email": "team-a@px.example",
-                            "roles": ["system.user"], "iat": NOW - 600, "exp": NOW + 365 * DAY});
-    for (key, value) in changes.as_object().unwrap() {
-        if value.is_null() {
-            claims.as_object_mut().unwrap().remove(key);
-        } else {
-            claims[key] = value.clone();
-        }
-    }
-    claims
-}
-
-fn sign(alg: Algorithm, key: &EncodingKey, payload: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(alg), payload, key).unwrap()
-}
-
-fn raw(header: &str, payload: &Value, signature: &str) -> String {
-    format!("{}.{}.{signature}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload.to_string()))
-}
-
-fn swap_payload(token: &str, payload: &Value) -> String {
-    let parts: Vec<&str> = token.split('.').collect();
-    format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(payload.to_string()), parts[2])
+    crate::support::tokens::claims(ISS, NOW, changes)
 }
 
 /// A second P-256 key from a fixed scalar, as PKCS#8 DER.

@@ -30,7 +30,8 @@
 //! work in; [`portworx`] Portworx installs as each install style leaves them; [`openstorage`]
 //! openstorage's own token code (the Go peer in tests/openstorage-peer); [`random`] names and
 //! secrets; [`control_plane`] control planes of a test's own, to stop, kill and pause;
-//! [`toxiproxy`] a fault-injecting TCP proxy in front of an API server.
+//! [`toxiproxy`] a fault-injecting TCP proxy in front of an API server; [`tokens`] tokens made
+//! by hand, good and broken.
 
 pub mod cluster;
 pub mod control_plane;
@@ -39,6 +40,7 @@ pub mod openstorage;
 pub mod portworx;
 pub mod random;
 pub mod run;
+pub mod tokens;
 pub mod toxiproxy;
 pub mod webhook;
 
