@@ -314,7 +314,7 @@ fn report_json_uses_kebab_verdicts_and_camel_fields() {
     let report = judge(shared()).judge(&hs256(&with(json!({"exp": NOW - 1}))), NOW, None);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["verdict"], "expired");
-    assert_eq!(json["expiresAt"], NOW - 1);
+    assert_eq!(json["expiresAt"], crate::token_secret::rfc3339(NOW - 1), "times as Kubernetes writes them");
     assert_eq!(json["signatureChecked"], true);
     assert_eq!(serde_json::to_value(Verdict::NotYetValid).unwrap(), "not-yet-valid");
     assert!(Verdict::Expiring.accepted() && !Verdict::StaleKey.accepted());

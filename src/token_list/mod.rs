@@ -7,6 +7,7 @@
 //! carry no token), and the streams are merged holding one page each. Rows go to a callback;
 //! nothing collects them. Paging is [`crate::paging::Pages`], pulled by the merge.
 
+mod lean;
 mod merge;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use crate::connection::{ApiAction, ApiError, Connection};
 use crate::paging::Pages;
 use crate::token_health::{Judge, KeyStamp, TokenReport, Verdict};
 use crate::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use lean::LeanSecret;
 use merge::{PagedSource, merge_sorted};
 
 /// Secrets per list request: big enough that 10,000 Secrets take 20 requests, small enough that
@@ -136,6 +138,16 @@ impl ListSummary {
     pub fn count(&self, verdict: Verdict) -> usize {
         self.by_verdict.get(&verdict).copied().unwrap_or(0)
     }
+
+    /// Tokens that need attention: expiring, or anything Portworx would reject.
+    pub fn not_valid(&self) -> usize {
+        self.rows - self.count(Verdict::Valid)
+    }
+
+    /// Tokens Portworx would reject now.
+    pub fn rejected(&self) -> usize {
+        self.by_verdict.iter().filter(|(verdict, _)| !verdict.accepted()).map(|(_, n)| n).sum()
+    }
 }
 
 /// Lists and judges every token Secret in scope, handing rows to `each` in kubectl's order
@@ -162,7 +174,7 @@ pub async fn list_tokens(
     names.sort();
     names.dedup();
     for namespace in namespaces {
-        let api: Api<Secret> = match &namespace {
+        let api: Api<LeanSecret> = match &namespace {
             Some(ns) => Api::namespaced(conn.client.clone(), ns),
             None => Api::all(conn.client.clone()),
         };
@@ -193,7 +205,16 @@ pub async fn list_tokens(
     Ok(summary)
 }
 
-/// Judges the token in one Secret (`inspect -n`); `None` when there is no such Secret.
+/// Why the token of one Secret could not be judged.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretTokenError {
+    #[error("secret {name:?} not found in namespace {namespace:?}")]
+    NotFound { namespace: String, name: String },
+    #[error("{0}")]
+    Api(#[from] ApiError),
+}
+
+/// Judges the token in one Secret (`inspect -n`).
 pub async fn judge_secret(
     conn: &Connection,
     namespace: &str,
@@ -201,11 +222,13 @@ pub async fn judge_secret(
     key: &str,
     judge: &Judge,
     now: i64,
-) -> Result<Option<TokenRow>, ApiError> {
+) -> Result<TokenRow, SecretTokenError> {
     let api: Api<Secret> = Api::namespaced(conn.client.clone(), namespace);
     let action = ApiAction::new("get", "secrets", Some(namespace), Some(name));
     let secret = api.get_opt(name).await.map_err(|err| conn.api_error(action, err))?;
-    Ok(secret.map(|secret| TokenRow::from_secret(&secret, key, is_managed(&secret), judge, now)))
+    let not_found = || SecretTokenError::NotFound { namespace: namespace.to_owned(), name: name.to_owned() };
+    let secret = secret.ok_or_else(not_found)?;
+    Ok(TokenRow::from_secret(&secret, key, is_managed(&secret), judge, now))
 }
 
 /// etcd's key order: `<namespace>/<name>` compared byte-wise.
@@ -230,7 +253,7 @@ impl Selector<'_> {
 
 /// One selector's Secrets, a page at a time, judged into rows as each page arrives.
 struct SecretPages<'a> {
-    pages: Pages<'a, Secret>,
+    pages: Pages<'a, LeanSecret>,
     /// The label selector's stream; the name streams skip labelled Secrets (it has them).
     managed: bool,
     key: &'a str,
@@ -245,11 +268,12 @@ impl PagedSource for SecretPages<'_> {
     async fn next_page(&mut self) -> Result<Option<Vec<TokenRow>>, ApiError> {
         let Some(secrets) = self.pages.next_page().await? else { return Ok(None) };
         let rows = secrets
-            .iter()
+            .into_iter()
             .filter_map(|secret| {
-                let labelled = is_managed(secret);
+                let secret = Secret::from(secret);
+                let labelled = is_managed(&secret);
                 (self.managed || !labelled)
-                    .then(|| TokenRow::from_secret(secret, self.key, labelled, self.judge, self.now))
+                    .then(|| TokenRow::from_secret(&secret, self.key, labelled, self.judge, self.now))
             })
             .collect();
         Ok(Some(rows))

@@ -115,9 +115,15 @@ fn selectors_find_managed_and_named_secrets() {
 
 #[test]
 fn summary_counts_by_verdict() {
-    let mut summary = ListSummary::default();
-    summary.by_verdict.insert(Verdict::Expired, 2);
-    assert_eq!((summary.count(Verdict::Expired), summary.count(Verdict::Valid)), (2, 0));
+    let mut summary = ListSummary { rows: 6, ..ListSummary::default() };
+    summary.by_verdict.extend([
+        (Verdict::Expired, 2),
+        (Verdict::Valid, 1),
+        (Verdict::Expiring, 2),
+        (Verdict::StaleKey, 1),
+    ]);
+    assert_eq!((summary.count(Verdict::Expired), summary.count(Verdict::NotYetValid)), (2, 0));
+    assert_eq!((summary.not_valid(), summary.rejected()), (5, 3), "expiring is accepted, and needs attention");
     let options = ListOptions::new(Scope::AllNamespaces);
     assert_eq!(
         (options.secret_names, options.secret_key, options.page_size),

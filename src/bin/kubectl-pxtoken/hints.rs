@@ -16,6 +16,7 @@ use pxtoken::rotate::{RotateError, RunError, RunIncomplete};
 use pxtoken::rotator_manifest::RotatorError;
 use pxtoken::storage_class::{ApplyError, StorageClassError};
 use pxtoken::tenant::{BulkFailed, GroupFailed, TenantError, TenantListError};
+use pxtoken::token_list::SecretTokenError;
 use pxtoken::token_secret::SecretWriteError;
 use pxtoken::transport::TransportFailure;
 
@@ -75,6 +76,14 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     }
     if let Some(err) = err.downcast_ref::<SecretWriteError>() {
         return write(err, "--secret-name", true);
+    }
+    if let Some(err) = err.downcast_ref::<SecretTokenError>() {
+        return match err {
+            SecretTokenError::NotFound { .. } => {
+                Some("check -n and --secret-name, or pipe the token to 'kubectl pxtoken inspect -'".into())
+            }
+            SecretTokenError::Api(err) => api(err),
+        };
     }
     if let Some(err) = err.downcast_ref::<ApiError>() {
         return api(err);
@@ -297,6 +306,15 @@ mod tests {
         assert_eq!(
             line(DiscoveryError::MissingSecret { reference }),
             "secret ns/keys:k not found: fix --shared-secret-ref"
+        );
+    }
+
+    #[test]
+    fn a_missing_token_secret_says_which_flags_name_it() {
+        let err = SecretTokenError::NotFound { namespace: "team-a".into(), name: "px".into() };
+        assert_eq!(
+            line(err),
+            r#"secret "px" not found in namespace "team-a": check -n and --secret-name, or pipe the token to 'kubectl pxtoken inspect -'"#
         );
     }
 

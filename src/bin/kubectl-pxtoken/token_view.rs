@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::cli::ListOutput;
 use crate::hints;
+use crate::output::Reported;
 use crate::printers::{Format, ListWriter, Table};
 
 /// A judged token for `-o json|yaml`: the Secret it came from, if any, then the report.
@@ -133,6 +134,33 @@ pub fn unchecked_notes(setup: &JudgeSetup) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// The key a token was judged against, in the words the user gave it: the public key files
+/// (`given`), then where discovery found the key.
+pub fn checked_with(setup: &JudgeSetup, mut given: Vec<String>) -> String {
+    given.extend(setup.key_source.iter().map(ToString::to_string));
+    if given.is_empty() { "<none>: the signature was not checked".into() } else { given.join(", ") }
+}
+
+/// `inspect`'s exit: 0 only when openstorage would accept the token now, as far as checked. A
+/// rejection is the output itself (exit 1, no error line); an acceptance that rests on claims
+/// alone is no answer, so it ends in an error naming what was not checked.
+pub fn exit_for(setup: &JudgeSetup, report: &TokenReport) -> anyhow::Result<()> {
+    let notes = unchecked_notes(setup);
+    let answered = report.signature_checked && report.issuer_checked;
+    if !report.verdict.accepted() || answered {
+        notes.iter().for_each(|note| eprintln!("{note}"));
+    }
+    if !report.verdict.accepted() {
+        return Err(Reported(format!("the token would be rejected: {}", report.verdict)).into());
+    }
+    if answered {
+        return Ok(());
+    }
+    let why =
+        notes.first().map_or("the signature or the issuer was not checked", |n| n.trim_start_matches("warning: "));
+    anyhow::bail!("cannot tell whether Portworx accepts this token: {why}")
 }
 
 /// `list`'s output, a row at a time: the table (`-o wide` adds columns), a `List` for

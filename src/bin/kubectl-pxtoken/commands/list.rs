@@ -5,11 +5,11 @@ use std::ops::ControlFlow;
 
 use clap::Args;
 use pxtoken::names::NameRule;
-use pxtoken::token_health::Verdict;
+use pxtoken::token_health::VerifyKeys;
 use pxtoken::token_list::{ListOptions, ListSummary, Scope, list_tokens};
 use pxtoken::token_secret::DEFAULT_SECRET_KEY;
 
-use crate::checks::check_name;
+use crate::checks::{UsageError, check_name};
 use crate::cli::{GlobalArgs, KeyArgs, ListOutput, VerifyArgs};
 use crate::token_view::{ListPrinter, unchecked_notes};
 
@@ -60,81 +60,97 @@ pub enum FailOn {
     Invalid,
 }
 
-pub async fn exec(args: ListArgs, global: &GlobalArgs) -> anyhow::Result<()> {
-    // options → complete → validate → run
-    global.validate(&args.key)?;
-    for name in &args.secret_names {
-        check_name("--secret-name", NameRule::Subdomain, name)?;
-    }
-    check_name("--secret-key", NameRule::DataKey, &args.secret_key)?;
-    let public = args.verify.public_keys()?;
-    let overrides = args.key.overrides();
-    let conn = global.connect().await?;
-    let setup = global.judge_setup(&args.key, &overrides, &args.verify, public, Some(&conn)).await?;
-    let scope =
-        if args.all_namespaces { Scope::AllNamespaces } else { Scope::Namespaces(vec![conn.namespace.clone()]) };
-    let mut options = ListOptions::new(scope);
-    options.secret_names.extend(args.secret_names.iter().cloned());
-    options.secret_key = args.secret_key.clone();
+/// kubectl's options → complete → validate → run.
+struct ListRun {
+    /// The scope is settled in `run`: `-n` needs the connection's namespace.
+    options: ListOptions,
+    public: VerifyKeys,
+}
 
-    // Notes on what was not checked go out once, with the first row: a listing refused
-    // outright shows only its error line.
-    let mut notes = Some(unchecked_notes(&setup));
-    let mut say_notes = || notes.take().into_iter().flatten().for_each(|note| eprintln!("{note}"));
-    let mut printer = ListPrinter::new(std::io::stdout().lock(), args.output, args.all_namespaces)?;
-    let mut failed = None;
-    let now = jiff::Timestamp::now().as_second();
-    let summary = list_tokens(&conn, &options, &setup.judge, now, |row| {
+impl ListRun {
+    /// Reads the public key files; local, no request.
+    fn complete(args: &ListArgs) -> anyhow::Result<ListRun> {
+        let mut options = ListOptions::new(Scope::AllNamespaces);
+        options.secret_names.extend(args.secret_names.iter().cloned());
+        options.secret_key = args.secret_key.clone();
+        Ok(ListRun { options, public: args.verify.public_keys()? })
+    }
+
+    /// Names and key by Kubernetes' rules.
+    fn validate(&self, args: &ListArgs) -> Result<(), UsageError> {
+        args.secret_names.iter().try_for_each(|name| check_name("--secret-name", NameRule::Subdomain, name))?;
+        check_name("--secret-key", NameRule::DataKey, &args.secret_key)
+    }
+
+    /// Streams the rows to the printer as pages arrive. Notes on what was not checked go out
+    /// once, with the first row, so a listing refused outright shows only its error line.
+    async fn run(mut self, args: &ListArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+        let overrides = args.key.overrides();
+        let conn = global.connect().await?;
+        let setup = global.judge_setup(&args.key, &overrides, &args.verify, self.public, Some(&conn)).await?;
+        if !args.all_namespaces {
+            self.options.scope = Scope::Namespaces(vec![conn.namespace.clone()]);
+        }
+        let mut notes = Some(unchecked_notes(&setup));
+        let mut say_notes = || notes.take().into_iter().flatten().for_each(|note| eprintln!("{note}"));
+        let mut printer = ListPrinter::new(std::io::stdout().lock(), args.output, args.all_namespaces)?;
+        let mut failed = None;
+        let now = jiff::Timestamp::now().as_second();
+        let summary = list_tokens(&conn, &self.options, &setup.judge, now, |row| {
+            say_notes();
+            let printed = printer.row(&row);
+            let flow = if printed.is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) };
+            failed = printed.err();
+            flow
+        })
+        .await?;
         say_notes();
-        match printer.row(&row) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(err) => {
-                failed = Some(err);
-                ControlFlow::Break(())
+        let finished = match failed {
+            Some(err) => Err(err),
+            None => printer.finish(summary.rows).map_err(anyhow::Error::from),
+        };
+        if let Err(err) = finished {
+            // `list | head`: the reader has seen enough.
+            let closed = err.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == ErrorKind::BrokenPipe);
+            return if closed { Ok(()) } else { Err(err) };
+        }
+        if summary.rows == 0 && matches!(args.output, None | Some(ListOutput::Wide)) {
+            match args.all_namespaces {
+                true => eprintln!("No token Secrets found"),
+                false => eprintln!("No token Secrets found in {} namespace.", conn.namespace),
             }
         }
-    })
-    .await?;
-    say_notes();
-    let finished = match failed {
-        Some(err) => Err(err),
-        None => printer.finish(summary.rows).map_err(anyhow::Error::from),
-    };
-    if let Err(err) = finished {
-        // `list | head`: the reader has seen enough.
-        let closed = err.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == ErrorKind::BrokenPipe);
-        return if closed { Ok(()) } else { Err(err) };
+        fail_on(args.fail_on, &summary)
     }
-    if summary.rows == 0 && matches!(args.output, None | Some(ListOutput::Wide)) {
-        match args.all_namespaces {
-            true => eprintln!("No token Secrets found"),
-            false => eprintln!("No token Secrets found in {} namespace.", conn.namespace),
-        }
-    }
-    fail_on(args.fail_on, &summary)
+}
+
+pub async fn exec(args: ListArgs, global: &GlobalArgs) -> anyhow::Result<()> {
+    global.validate(&args.key)?;
+    let run = ListRun::complete(&args)?;
+    run.validate(&args)?;
+    run.run(&args, global).await
 }
 
 /// `--fail-on`: an error naming how many tokens tripped it.
 fn fail_on(when: Option<FailOn>, summary: &ListSummary) -> anyhow::Result<()> {
-    let count = |pred: fn(Verdict) -> bool| summary.by_verdict.iter().filter(|(v, _)| pred(**v)).map(|(_, n)| n).sum();
-    let (bad, what): (usize, &str) = match when {
+    let (bad, what, flag) = match when {
         None => return Ok(()),
-        Some(FailOn::Expiring) => (count(|v| v != Verdict::Valid), "are expiring or worse"),
-        Some(FailOn::Invalid) => (count(|v| !v.accepted()), "would be rejected by Portworx"),
+        Some(FailOn::Expiring) => (summary.not_valid(), "are expiring or worse", "expiring"),
+        Some(FailOn::Invalid) => (summary.rejected(), "would be rejected by Portworx", "invalid"),
     };
-    if bad == 0 {
-        return Ok(());
+    if bad > 0 {
+        anyhow::bail!("{bad} of {} token Secrets {what} (--fail-on {flag}); see the STATUS column", summary.rows);
     }
-    let flag = if when == Some(FailOn::Expiring) { "expiring" } else { "invalid" };
-    anyhow::bail!("{bad} of {} token Secrets {what} (--fail-on {flag}); see the STATUS column", summary.rows)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pxtoken::token_health::Verdict;
 
     #[test]
-    fn fail_on_counts_the_verdicts_it_names() {
+    fn fail_on_names_how_many_tokens_tripped_it() {
         let mut summary = ListSummary { rows: 4, ..ListSummary::default() };
         summary.by_verdict.extend([(Verdict::Valid, 1), (Verdict::Expiring, 2), (Verdict::Expired, 1)]);
         assert!(fail_on(None, &summary).is_ok());
@@ -142,7 +158,7 @@ mod tests {
         assert_eq!(expiring, "3 of 4 token Secrets are expiring or worse (--fail-on expiring); see the STATUS column");
         let invalid = fail_on(Some(FailOn::Invalid), &summary).unwrap_err().to_string();
         assert!(invalid.starts_with("1 of 4 token Secrets would be rejected"), "{invalid}");
-        summary.by_verdict.retain(|v, _| *v == Verdict::Valid);
-        assert!(fail_on(Some(FailOn::Expiring), &summary).is_ok());
+        let healthy = ListSummary { rows: 1, by_verdict: [(Verdict::Valid, 1)].into(), ..ListSummary::default() };
+        assert!(fail_on(Some(FailOn::Expiring), &healthy).is_ok());
     }
 }
