@@ -88,7 +88,7 @@ pub async fn locate_signing_key(
         }
         (None, _) => {
             let key_source = KeySource::Secret { reference, resource_version: None, found_via };
-            return Err(DiscoveryError::NoIssuer { key_source: Box::new(key_source), looked_at });
+            return Err(DiscoveryError::NoIssuer { key_source: Some(Box::new(key_source)), looked_at });
         }
     };
     let location = KeyLocation { reference, found_via, issuer, issuer_source };

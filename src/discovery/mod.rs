@@ -4,14 +4,16 @@
 //! Discovery never guesses an issuer: a token with the wrong `iss` is signed fine and then
 //! refused by every Portworx node, long after the command said it worked.
 //!
-//! The flow is here; each step has its own module, none of which imports this one:
+//! The flow is here, once ([`discover`]): signing stops at the first failure, judging tokens
+//! goes on without a key or issuer it may not read, `doctor` keeps every step's finding. Each
+//! step has its own module, none of which imports this one (but `survey`, the report type):
 //! - `reference`: `[NAMESPACE/]NAME:KEY`, the name of a key inside a Secret;
 //! - `setup`: what discovery settles on (key, issuer, where each came from);
 //! - `overrides`: the user's say, and keys handed over locally (file, stdin, env, flag);
 //! - `install`: the StorageCluster or DaemonSet, and what it says about key and issuer;
 //! - `secret_key`: the well-known Secrets, and reading the key out of one;
 //! - `cache`: where things were found (never the key), for a few minutes;
-//! - `survey`: every step's finding reported on its own, for `doctor`;
+//! - `survey`: what each step found ([`DiscoverySurvey`]), the result of [`discover`];
 //! - `locate`: where the key and issuer are, without reading the key (for manifests);
 //! - `error`: why nothing could be settled on, without naming the binary's flags.
 
@@ -35,7 +37,6 @@ pub use setup::{Install, IssuerSource, KeySource, SHARED_SECRET_ENV, SigningSetu
 pub use survey::{DiscoverySurvey, survey_signing_key};
 
 use crate::connection::Connection;
-use crate::signing::SigningKey;
 use install::{InstallFacts, find_install};
 use secret_key::{find_well_known_secret, read_secret_key};
 
@@ -46,129 +47,110 @@ pub async fn discover_signing_key(
     overrides: &KeyOverrides,
     cache: Option<&DiscoveryCache>,
 ) -> Result<SigningSetup, DiscoveryError> {
-    discover(conn, overrides, cache, true).await?.into_signing_setup()
+    let mode = DiscoverMode { cache, key_from_cluster: true, keep_going: false };
+    discover(conn, overrides, mode).await?.into_signing_setup(conn.is_none())
 }
 
-/// What discovery found, each half on its own. Signing needs both
-/// ([`Findings::into_signing_setup`]); judging tokens can go on without either, checking less.
-#[derive(Debug)]
-pub struct Findings {
-    /// The key and where it came from, or why none could be had; `None` when not looked for.
-    pub key: Option<Result<(SigningKey, KeySource), DiscoveryError>>,
-    /// The issuer the nodes trust and where it was read; `None` when nothing says.
-    pub issuer: Option<(String, IssuerSource)>,
-    /// What discovery looked at, for the error when the issuer is unknown.
-    pub looked_at: Vec<String>,
-    offline: bool,
+/// How far [`discover`] goes and what it may use.
+#[derive(Debug, Clone, Copy)]
+pub struct DiscoverMode<'a> {
+    /// Where locations are remembered; `None` reads and writes no cache.
+    pub cache: Option<&'a DiscoveryCache>,
+    /// Look for the key in the cluster when the overrides give none (false: only the issuer
+    /// is wanted, the caller has its keys).
+    pub key_from_cluster: bool,
+    /// Run every step and keep each failure as that step's finding (`doctor`), instead of
+    /// stopping at a bad key file or an install that cannot be settled.
+    pub keep_going: bool,
 }
 
-impl Findings {
-    /// The key and the issuer, or the first reason one is missing.
-    pub fn into_signing_setup(self) -> Result<SigningSetup, DiscoveryError> {
-        let Some(key) = self.key else { return Err(DiscoveryError::NoKeyOffline) };
-        let (key, key_source) = key?;
-        let Some((issuer, issuer_source)) = self.issuer else {
-            if self.offline {
-                return Err(DiscoveryError::NoIssuerOffline);
-            }
-            return Err(DiscoveryError::NoIssuer { key_source: Some(Box::new(key_source)), looked_at: self.looked_at });
-        };
-        Ok(SigningSetup { key, key_source, issuer, issuer_source })
-    }
-
-    /// Why the issuer is unknown (`None` when it is known), worded as for signing.
-    pub fn issuer_problem(&self) -> Option<DiscoveryError> {
-        match (&self.issuer, self.offline) {
-            (Some(_), _) => None,
-            (None, true) => Some(DiscoveryError::NoIssuerOffline),
-            (None, false) => Some(DiscoveryError::NoIssuer {
-                key_source: match &self.key {
-                    Some(Ok((_, source))) => Some(Box::new(source.clone())),
-                    _ => None,
-                },
-                looked_at: self.looked_at.clone(),
-            }),
-        }
-    }
-}
-
-/// Discovery with each half on its own: the key (from the overrides, else the cluster when
-/// `key_from_cluster`), and the issuer (`--issuer`, else the install). Only what stops both
-/// halves is an error here (an unreadable key file, two installs, an unreachable server while
-/// looking for the install); a key that cannot be read is the key's finding.
+/// The one discovery flow, each step's finding kept: the key (the overrides, else `--shared-
+/// secret-ref`, the Secret the install names, or a well-known Secret) and the issuer
+/// (`--issuer`, else the install). Signing needs both ([`discover_signing_key`]); judging tokens
+/// goes on without either, and `doctor` reports each. Unless `keep_going`, a bad key file and an
+/// install that cannot be settled are errors, before any further request.
 pub async fn discover(
     conn: Option<&Connection>,
     overrides: &KeyOverrides,
-    cache: Option<&DiscoveryCache>,
-    key_from_cluster: bool,
-) -> Result<Findings, DiscoveryError> {
+    mode: DiscoverMode<'_>,
+) -> Result<DiscoverySurvey, DiscoveryError> {
     let mut looked_at = Vec::new();
-    let local = overrides::local_key(overrides)?;
-    let from_cluster = key_from_cluster && local.is_none() && overrides.shared_secret_ref.is_none();
-    if let (Some(conn), Some(cache), true) = (conn, cache, from_cluster)
+    let local = match overrides::local_key(overrides) {
+        Err(err) if !mode.keep_going => return Err(err),
+        local => local,
+    };
+    let key_named = !matches!(local, Ok(None)) || overrides.shared_secret_ref.is_some();
+    let from_cluster = mode.key_from_cluster && !key_named;
+    if let (Some(conn), Some(cache), true) = (conn, mode.cache, from_cluster)
         && let Some(setup) = remembered_setup(conn, overrides, cache).await
     {
-        let SigningSetup { key, key_source, issuer, issuer_source } = setup;
-        return Ok(Findings {
-            key: Some(Ok((key, key_source))),
-            issuer: Some((issuer, issuer_source)),
-            looked_at,
-            offline: false,
-        });
+        return Ok(DiscoverySurvey::remembered(setup));
     }
-    let wants_cluster_key = key_from_cluster && local.is_none();
-    let mut install_facts: Option<InstallFacts> = None;
-    let needs_install = wants_cluster_key && overrides.shared_secret_ref.is_none() || overrides.issuer.is_none();
-    if let (Some(conn), true) = (conn, needs_install) {
-        install_facts = find_install(conn, overrides.px_namespace.as_deref(), &mut looked_at).await?;
-    }
-
-    let key = match (local, conn) {
-        (Some(found), _) => Some(Ok(found)),
-        (None, _) if !key_from_cluster => None,
-        (None, None) => Some(Err(DiscoveryError::NoKeyOffline)),
-        (None, Some(conn)) => Some(cluster_key(conn, overrides, install_facts.as_ref(), &mut looked_at).await),
+    let install_needed = from_cluster || overrides.issuer.is_none();
+    let install = match (conn, install_needed) {
+        (Some(conn), true) => find_install(conn, overrides.px_namespace.as_deref(), &mut looked_at).await,
+        _ => Ok(None),
     };
-    let issuer = match (&overrides.issuer, install_facts) {
+    let install = match install {
+        Err(err) if !mode.keep_going => return Err(err),
+        install => install,
+    };
+    let (key_secret, key) = match (local, conn) {
+        (Ok(Some(found)), _) => (None, Some(Ok(found))),
+        (Err(err), _) => (None, Some(Err(err))),
+        (Ok(None), _) if !mode.key_from_cluster && overrides.shared_secret_ref.is_none() => (None, None),
+        (Ok(None), None) => (None, Some(Err(DiscoveryError::NoKeyOffline))),
+        // The Secret would depend on an install that could not be settled.
+        (Ok(None), Some(_)) if overrides.shared_secret_ref.is_none() && install.is_err() => (None, None),
+        (Ok(None), Some(conn)) => {
+            let facts = install.as_ref().ok().and_then(Option::as_ref);
+            match key_secret(conn, overrides, facts, &mut looked_at).await {
+                Ok((reference, found_via)) => {
+                    (Some(reference.clone()), Some(read_secret_key(conn, reference, found_via).await))
+                }
+                Err(err) => (None, Some(Err(err))),
+            }
+        }
+    };
+    let issuer = match (&overrides.issuer, &install) {
         (Some(issuer), _) => Some((issuer.clone(), IssuerSource::Flag)),
-        (None, Some(InstallFacts { install, issuer: Some((issuer, detail)), .. })) => {
-            Some((issuer, IssuerSource::Install { install, detail: detail.to_owned() }))
+        (None, Ok(Some(InstallFacts { install, issuer: Some((issuer, detail)), .. }))) => {
+            Some((issuer.clone(), IssuerSource::Install { install: install.clone(), detail: (*detail).to_owned() }))
         }
         (None, _) => None,
     };
-    let findings = Findings { key, issuer, looked_at, offline: conn.is_none() };
-    if let (Some(Ok((key, key_source))), Some((issuer, issuer_source))) = (&findings.key, &findings.issuer) {
+    let install = install.map(|facts| facts.map(|facts| facts.install));
+    let survey = DiscoverySurvey { looked_at, install_needed, install, key_secret, key, issuer };
+    if let (Some(Ok((key, key_source))), Some((issuer, issuer_source))) = (&survey.key, &survey.issuer) {
         tracing::info!(key = %key_source, algorithm = ?key.algorithm(), issuer = %issuer, issuer_from = %issuer_source, "signing setup");
+        if let (Some(cache), true) = (mode.cache, from_cluster)
+            && let Some(entry) =
+                RememberedDiscovery::locations(key_source, issuer, issuer_source, jiff::Timestamp::now().as_second())
+        {
+            cache.store(&entry);
+        }
     }
-    if let (Some(cache), true, Some(Ok((_, key_source))), Some((issuer, issuer_source))) =
-        (cache, from_cluster, &findings.key, &findings.issuer)
-        && let Some(entry) =
-            RememberedDiscovery::locations(key_source, issuer, issuer_source, jiff::Timestamp::now().as_second())
-    {
-        cache.store(&entry);
-    }
-    Ok(findings)
+    Ok(survey)
 }
 
-/// The key from the cluster: `--shared-secret-ref`, else the Secret the install names, else
+/// The Secret that holds the key: `--shared-secret-ref`, else the one the install names, else
 /// the first well-known Secret that holds one.
-async fn cluster_key(
+async fn key_secret(
     conn: &Connection,
     overrides: &KeyOverrides,
-    install_facts: Option<&InstallFacts>,
+    install: Option<&InstallFacts>,
     looked_at: &mut Vec<String>,
-) -> Result<(SigningKey, KeySource), DiscoveryError> {
-    let (reference, found_via) = match (&overrides.shared_secret_ref, install_facts) {
-        (Some(reference), _) => (reference.in_namespace_or(&conn.namespace), None),
+) -> Result<(SharedSecretRef, Option<Install>), DiscoveryError> {
+    match (&overrides.shared_secret_ref, install) {
+        (Some(reference), _) => Ok((reference.in_namespace_or(&conn.namespace), None)),
         (None, Some(InstallFacts { install, secret: Some(reference), .. })) => {
-            (reference.clone(), Some(install.clone()))
+            Ok((reference.clone(), Some(install.clone())))
         }
         (None, _) => match find_well_known_secret(conn, overrides.px_namespace.as_deref(), looked_at).await? {
-            Some(reference) => (reference, None),
-            None => return Err(DiscoveryError::NotFound { looked_at: looked_at.clone() }),
+            Some(reference) => Ok((reference, None)),
+            None => Err(DiscoveryError::NotFound { looked_at: looked_at.clone() }),
         },
-    };
-    read_secret_key(conn, reference, found_via).await
+    }
 }
 
 /// The setup from a fresh cache entry: one read of the remembered Secret. `None` (and the entry

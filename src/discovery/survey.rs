@@ -7,11 +7,10 @@
 //! written: a report must say what the cluster holds now.
 
 use super::error::DiscoveryError;
-use super::install::{InstallFacts, find_install};
-use super::overrides::{KeyOverrides, local_key};
+use super::overrides::KeyOverrides;
 use super::reference::SharedSecretRef;
-use super::secret_key::{find_well_known_secret, read_secret_key};
 use super::setup::{Install, IssuerSource, KeySource, SigningSetup};
+use super::{DiscoverMode, discover};
 use crate::connection::Connection;
 use crate::signing::SigningKey;
 
@@ -49,52 +48,61 @@ impl DiscoverySurvey {
         let (issuer, issuer_source) = self.issuer?;
         Some(SigningSetup { key, key_source, issuer, issuer_source })
     }
+
+    /// The key and the issuer, or the first reason one is missing, in the order discovery
+    /// looks: the install, the key, the issuer. `offline`: there was no cluster to ask.
+    pub fn into_signing_setup(self, offline: bool) -> Result<SigningSetup, DiscoveryError> {
+        self.install?;
+        let Some(key) = self.key else { return Err(DiscoveryError::NoKeyOffline) };
+        let (key, key_source) = key?;
+        match self.issuer {
+            Some((issuer, issuer_source)) => Ok(SigningSetup { key, key_source, issuer, issuer_source }),
+            None if offline => Err(DiscoveryError::NoIssuerOffline),
+            None => Err(DiscoveryError::NoIssuer { key_source: Some(Box::new(key_source)), looked_at: self.looked_at }),
+        }
+    }
+
+    /// Why the issuer is unknown, worded as for signing; `None` when it is known.
+    pub fn issuer_problem(&self, offline: bool) -> Option<DiscoveryError> {
+        let key_source = match &self.key {
+            Some(Ok((_, source))) => Some(Box::new(source.clone())),
+            _ => None,
+        };
+        match (&self.issuer, offline) {
+            (Some(_), _) => None,
+            (None, true) => Some(DiscoveryError::NoIssuerOffline),
+            (None, false) => Some(DiscoveryError::NoIssuer { key_source, looked_at: self.looked_at.clone() }),
+        }
+    }
+
+    /// A setup remembered from an earlier run: no step ran but the read of the key.
+    pub(super) fn remembered(setup: SigningSetup) -> DiscoverySurvey {
+        let key_secret = match &setup.key_source {
+            KeySource::Secret { reference, .. } => Some(reference.clone()),
+            _ => None,
+        };
+        let SigningSetup { key, key_source, issuer, issuer_source } = setup;
+        DiscoverySurvey {
+            looked_at: Vec::new(),
+            install_needed: false,
+            install: Ok(None),
+            key_secret,
+            key: Some(Ok((key, key_source))),
+            issuer: Some((issuer, issuer_source)),
+        }
+    }
 }
 
-/// Runs every discovery step against `conn` with the user's `overrides` and reports each.
+/// Runs every discovery step against `conn` with the user's `overrides` and reports each; the
+/// cache is neither read nor written.
 pub async fn survey_signing_key(conn: &Connection, overrides: &KeyOverrides) -> DiscoverySurvey {
-    let mut looked_at = Vec::new();
-    let local = local_key(overrides);
-    let key_given = !matches!(local, Ok(None)) || overrides.shared_secret_ref.is_some();
-    let install_needed = !key_given || overrides.issuer.is_none();
-    let install = match install_needed {
-        true => find_install(conn, overrides.px_namespace.as_deref(), &mut looked_at).await,
-        false => Ok(None),
-    };
-    let install_secret = match &install {
-        Ok(Some(InstallFacts { install, secret: Some(reference), .. })) => Some((reference.clone(), install.clone())),
-        _ => None,
-    };
-
-    let (key_secret, key) = match local {
-        Ok(Some(found)) => (None, Some(Ok(found))),
-        Err(err) => (None, Some(Err(err))),
-        Ok(None) if overrides.shared_secret_ref.is_none() && install.is_err() => (None, None),
-        Ok(None) => {
-            let located = match (&overrides.shared_secret_ref, install_secret) {
-                (Some(reference), _) => Ok(Some((reference.in_namespace_or(&conn.namespace), None))),
-                (None, Some((reference, install))) => Ok(Some((reference, Some(install)))),
-                (None, None) => find_well_known_secret(conn, overrides.px_namespace.as_deref(), &mut looked_at)
-                    .await
-                    .map(|found| found.map(|reference| (reference, None))),
-            };
-            match located {
-                Ok(Some((reference, found_via))) => {
-                    (Some(reference.clone()), Some(read_secret_key(conn, reference, found_via).await))
-                }
-                Ok(None) => (None, Some(Err(DiscoveryError::NotFound { looked_at: looked_at.clone() }))),
-                Err(err) => (None, Some(Err(err))),
-            }
-        }
-    };
-
-    let issuer = match (&overrides.issuer, &install) {
-        (Some(issuer), _) => Some((issuer.clone(), IssuerSource::Flag)),
-        (None, Ok(Some(InstallFacts { install, issuer: Some((issuer, detail)), .. }))) => {
-            Some((issuer.clone(), IssuerSource::Install { install: install.clone(), detail: (*detail).to_owned() }))
-        }
-        (None, _) => None,
-    };
-    let install = install.map(|facts| facts.map(|facts| facts.install));
-    DiscoverySurvey { looked_at, install_needed, install, key_secret, key, issuer }
+    let mode = DiscoverMode { cache: None, key_from_cluster: true, keep_going: true };
+    discover(Some(conn), overrides, mode).await.unwrap_or_else(|err| DiscoverySurvey {
+        looked_at: Vec::new(),
+        install_needed: true,
+        install: Err(err),
+        key_secret: None,
+        key: None,
+        issuer: None,
+    })
 }

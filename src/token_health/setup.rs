@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::{Judge, KeyStamp, VerifyKey, VerifyKeyError, VerifyKeys};
 use crate::connection::Connection;
-use crate::discovery::{DiscoveryCache, DiscoveryError, IssuerSource, KeyOverrides, KeySource, discover};
+use crate::discovery::{DiscoverMode, DiscoveryCache, DiscoveryError, IssuerSource, KeyOverrides, KeySource, discover};
 
 /// A judge and what it rests on.
 #[derive(Debug)]
@@ -53,8 +53,9 @@ pub async fn judge_setup(
 ) -> Result<JudgeSetup, JudgeSetupError> {
     let given = !public_keys.is_empty();
     let key_named = overrides.has_local_key() || overrides.shared_secret_ref.is_some();
-    let findings = discover(conn, overrides, cache, !given || key_named).await?;
-    let unchecked_issuer = findings.issuer_problem();
+    let mode = DiscoverMode { cache, key_from_cluster: !given || key_named, keep_going: false };
+    let findings = discover(conn, overrides, mode).await?;
+    let unchecked_issuer = findings.issuer_problem(conn.is_none());
     let (issuers, issuer_source) = match findings.issuer {
         Some((issuer, source)) => (vec![issuer], Some(source)),
         None => (Vec::new(), None),
