@@ -254,8 +254,13 @@ impl Judge {
         if issuer.is_empty() {
             return malformed("no iss claim: openstorage cannot tell who issued it".into());
         }
-        // 2. The trusted-issuer lookup (exact string).
+        // 2. The trusted-issuer lookup (exact string). The header is not read yet in
+        // openstorage's order; its alg is still worth showing next to the refusal.
         if report.issuer_checked && !self.issuers.contains(&issuer) {
+            report.algorithm = go_jwt::decode_segment(parts[0])
+                .as_deref()
+                .and_then(go_jwt::parse_json)
+                .and_then(|header| header.get("alg")?.as_str().map(str::to_owned));
             return (WrongIssuer, format!("issuer {issuer:?} is not trusted (trusted: {})", quoted(&self.issuers)));
         }
         // 3. golang-jwt's ParseUnverified and openstorage's key function.

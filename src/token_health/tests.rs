@@ -190,6 +190,8 @@ fn wrong_issuer_is_an_exact_comparison() {
     let mut two = judge(shared());
     two.issuers.push("other.example".into());
     assert_eq!(two.judge(&hs256(&with(json!({"iss": "other.example"}))), NOW, None).verdict, Verdict::Valid);
+    let refused = judge(shared()).judge(&hs256(&with(json!({"iss": "evil.example"}))), NOW, None);
+    assert_eq!(refused.algorithm.as_deref(), Some("HS256"), "the alg is shown, though not what decided");
 }
 
 #[test]
