@@ -4,7 +4,6 @@
 //! the verifier's own message (expired ↔ "Token is expired", wrong-issuer ↔ "not a trusted
 //! issuer", …). No cluster needed; the peer is built once by `tests/openstorage-peer/build.sh`.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -167,22 +166,10 @@ fn configs(dir: &Path) -> Vec<Config> {
 /// `pxtoken-peer verify` at `NOW`: Ok(()) when accepted, Err(openstorage's message) when not.
 fn peer_verify(config: &Config, token: &str) -> Result<(), String> {
     let now = NOW.to_string();
-    let mut child = Command::new(peer::peer_binary())
-        .args(["verify", "--issuer", ISS, "--now", &now])
-        .args(&config.peer_args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting pxtoken-peer");
-    child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-    match out.status.code() {
-        Some(0) => Ok(()),
-        Some(1) => Err(stderr),
-        other => panic!("pxtoken-peer could not judge the token ({other:?}): {stderr}"),
-    }
+    let mut args = vec!["verify", "--issuer", ISS, "--now", &now];
+    args.extend(config.peer_args.iter().map(String::as_str));
+    let run = peer::run(&args, token);
+    if run.ok { Ok(()) } else { Err(run.stderr.trim().to_owned()) }
 }
 
 /// The verdicts openstorage's message is consistent with.

@@ -38,7 +38,8 @@ pub struct PeerRun {
     pub stderr: String,
 }
 
-fn run(args: &[&str], stdin: &str) -> PeerRun {
+/// `pxtoken-peer ARGS` with `stdin`; panics unless it ran (exit 0 = yes, 1 = no).
+pub fn run(args: &[&str], stdin: &str) -> PeerRun {
     let mut child = Command::new(peer_binary())
         .args(args)
         .stdin(Stdio::piped())
