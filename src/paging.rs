@@ -125,7 +125,8 @@ mod tests {
     #[test]
     fn a_refused_page_names_the_permission() {
         block_on(async {
-            let (conn, _) = connection(vec![(403, status(403, "Forbidden", "no"))]);
+            let rbac = r#"secrets is forbidden: User "bob" cannot list resource "secrets" in API group "" at the cluster scope"#;
+            let (conn, _) = connection(vec![(403, status(403, "Forbidden", rbac))]);
             let api: Api<Secret> = Api::all(conn.client.clone());
             let err =
                 list_pages(&conn, &api, &ListParams::default(), ApiAction::new("list", "secrets", None, None), |_| {})
