@@ -48,6 +48,10 @@ enum Command {
     Admin(admin::AdminArgs),
     #[command(about = generate::ABOUT, after_help = generate::EXAMPLES)]
     Generate(generate::GenerateArgs),
+    #[command(about = inspect::ABOUT, after_help = inspect::EXAMPLES)]
+    Inspect(inspect::InspectArgs),
+    #[command(about = list::ABOUT, after_help = list::EXAMPLES)]
+    List(list::ListArgs),
     #[command(about = rotate::ABOUT, after_help = rotate::EXAMPLES)]
     Rotate(rotate::RotateArgs),
     #[command(about = doctor::ABOUT, after_help = doctor::EXAMPLES)]
@@ -56,10 +60,6 @@ enum Command {
     StorageClass(storageclass::StorageClassArgs),
     #[command(about = rotator::ABOUT, after_help = rotator::EXAMPLES)]
     Rotator(rotator::RotatorArgs),
-    #[command(about = inspect::ABOUT, after_help = inspect::EXAMPLES)]
-    Inspect(inspect::InspectArgs),
-    #[command(about = list::ABOUT, after_help = list::EXAMPLES)]
-    List(list::ListArgs),
     #[command(about = completion::ABOUT, after_help = completion::EXAMPLES)]
     Completion(completion::CompletionArgs),
 }

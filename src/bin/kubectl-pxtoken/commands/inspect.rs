@@ -13,7 +13,7 @@ use crate::cli::{GlobalArgs, KeyArgs, ReportOutput, SecretNameArgs, VerifyArgs};
 use crate::printers::json_pretty;
 use crate::token_view::{TokenView, checked_with, describe, exit_for};
 
-pub const ABOUT: &str = "Decode a token and tell whether Portworx would accept it now (exit 0) or not (exit 1)";
+pub const ABOUT: &str = "Decode a token and tell whether Portworx accepts it now, and why (exit 0 or 1)";
 
 pub const EXAMPLES: &str = "Examples:
   # The token stored for team-a (Secret px-k8s-user), against the cluster's key and issuer
