@@ -17,7 +17,7 @@ cd "$ROOT"
 RUNS="${1:-20}"
 BENCH="${BENCH:-all}"
 for tool in hyperfine jq bc /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install hyperfine jq time)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install hyperfine jq bc time)" >&2; exit 1; }
 done
 
 STATE="$ROOT/target/bench"
