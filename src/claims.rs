@@ -152,7 +152,9 @@ pub fn parse_auth_config(text: &str) -> Result<Identity, serde_saphyr::Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn full_identity() -> Identity {
@@ -228,5 +230,77 @@ mod tests {
         assert!(err.contains("line"), "{err}");
         let err = parse_auth_config("name: [1, 2]\n").unwrap_err().to_string();
         assert!(err.contains("line 1"), "{err}");
+    }
+
+    /// `text` as a YAML double-quoted scalar: everything outside printable ASCII escaped, so any
+    /// string (control characters, non-characters, astral planes) survives as written.
+    pub(crate) fn yaml_quoted(text: &str) -> String {
+        let mut quoted = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' | '\\' => quoted.extend(['\\', c]),
+                ' '..='~' => quoted.push(c),
+                c if (c as u32) <= 0xFFFF => quoted.push_str(&format!("\\u{:04X}", c as u32)),
+                c => quoted.push_str(&format!("\\U{:08X}", c as u32)),
+            }
+        }
+        quoted.push('"');
+        quoted
+    }
+
+    /// The lines of an auth-config (or tenant list entry) that say `identity`, each `indent`ed;
+    /// lists in flow style when `flow`, else as block sequences.
+    pub(crate) fn yaml_identity(identity: &Identity, indent: &str, flow: bool) -> String {
+        let mut yaml = String::new();
+        for (key, value) in [("name", &identity.name), ("email", &identity.email), ("sub", &identity.sub)] {
+            if let Some(value) = value {
+                yaml.push_str(&format!("{indent}{key}: {}\n", yaml_quoted(value)));
+            }
+        }
+        for (key, list) in [("roles", &identity.roles), ("groups", &identity.groups)] {
+            match list {
+                None => {}
+                Some(items) if flow || items.is_empty() => {
+                    let items: Vec<String> = items.iter().map(|item| yaml_quoted(item)).collect();
+                    yaml.push_str(&format!("{indent}{key}: [{}]\n", items.join(", ")));
+                }
+                Some(items) => {
+                    yaml.push_str(&format!("{indent}{key}:\n"));
+                    for item in items {
+                        yaml.push_str(&format!("{indent}  - {}\n", yaml_quoted(item)));
+                    }
+                }
+            }
+        }
+        yaml
+    }
+
+    pub(crate) fn identities() -> impl Strategy<Value = Identity> {
+        let text = || prop_oneof!["[a-zA-Z0-9 .@_*-]{0,20}", any::<String>()];
+        let list = || prop::option::of(prop::collection::vec(text(), 0..4));
+        (prop::option::of(text()), prop::option::of(text()), prop::option::of(text()), list(), list())
+            .prop_map(|(name, email, sub, roles, groups)| Identity { name, email, sub, roles, groups })
+    }
+
+    /// Text that looks like YAML (indicators, quotes, anchors, tags, indentation), and any text.
+    pub(crate) fn yaml_like_text() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z:\\[\\]{}\"'&*!|>#%@`,?\\\\ \t\n-]{0,80}", any::<String>()]
+    }
+
+    proptest! {
+        #[test]
+        fn auth_config_never_panics(text in yaml_like_text()) {
+            if let Err(err) = parse_auth_config(&text) {
+                prop_assert!(!err.to_string().is_empty());
+            }
+        }
+
+        #[test]
+        fn a_written_identity_reads_back_the_same(identity in identities(), flow in any::<bool>()) {
+            let yaml = yaml_identity(&identity, "", flow);
+            let read = parse_auth_config(&yaml);
+            prop_assert!(read.is_ok(), "{yaml}: {read:?}");
+            prop_assert_eq!(read.unwrap(), identity, "{}", yaml);
+        }
     }
 }

@@ -205,4 +205,100 @@ mod tests {
             assert!(parse_request_timeout(bad).is_err(), "{bad:?}");
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// `^[0-9]+[smhdy]$`, the grammar as pxctl documents it.
+        fn grammar() -> regex::Regex {
+            regex::Regex::new(r"\A[0-9]+[smhdy]\z").unwrap()
+        }
+
+        const MAX_SECS: u64 = MAX_TOKEN_DURATION.as_secs();
+
+        fn unit_secs(unit: char) -> u64 {
+            match unit {
+                's' => 1,
+                'm' => 60,
+                'h' => 3_600,
+                'd' => 86_400,
+                _ => 365 * 86_400,
+            }
+        }
+
+        /// Inputs near the grammar (digits, units, signs, spaces, other units) and anything at all.
+        fn candidates() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[0-9]{1,22}[smhdy]",
+                "[-+ 0-9.]{0,4}[0-9]{0,21}[smhdySMHDYwµ .]{0,2}[0-9a-z]{0,2}",
+                any::<String>(),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn only_the_grammar_is_accepted_and_nothing_panics(input in candidates()) {
+                let result = parse_token_duration(&input);
+                if !grammar().is_match(&input) {
+                    prop_assert_eq!(&result, &Err(DurationError::Grammar { input: input.clone() }));
+                } else if let Err(err) = &result {
+                    prop_assert!(matches!(err, DurationError::Zero { .. } | DurationError::Overflow { .. }), "{err:?}");
+                }
+                if let Err(err) = result {
+                    prop_assert!(err.to_string().contains(TOKEN_DURATION_GRAMMAR));
+                    prop_assert!(!err.to_string().contains('\n'), "one line: {err}");
+                }
+            }
+
+            #[test]
+            fn a_valid_count_and_unit_is_exactly_that_many_seconds(count in prop_oneof![1u64..100_000, 1u64..=MAX_SECS], unit in "[smhdy]") {
+                let unit = unit.chars().next().unwrap();
+                let secs = count.checked_mul(unit_secs(unit)).filter(|secs| *secs <= MAX_SECS);
+                let result = parse_token_duration(&format!("{count}{unit}"));
+                match secs {
+                    Some(secs) => prop_assert_eq!(result, Ok(Duration::from_secs(secs))),
+                    None => prop_assert!(matches!(result, Err(DurationError::Overflow { .. })), "{result:?}"),
+                }
+            }
+
+            #[test]
+            fn display_then_parse_round_trips(secs in 1u64..=MAX_SECS) {
+                let duration: TokenDuration = format!("{secs}s").parse().unwrap();
+                let shown = duration.to_string();
+                prop_assert_eq!(shown.parse::<TokenDuration>(), Ok(duration), "{}", shown);
+                prop_assert!(grammar().is_match(&shown), "{shown}");
+            }
+
+            #[test]
+            fn beyond_the_maximum_is_overflow_not_a_wrap(
+                secs in (MAX_SECS + 1)..=u64::MAX,
+                huge in "[1-9][0-9]{20,40}",
+                unit in "[smhdy]",
+            ) {
+                let just_over = MAX_SECS / unit_secs(unit.chars().next().unwrap()) + 1;
+                for input in [format!("{secs}s"), format!("{huge}{unit}"), format!("{just_over}{unit}")] {
+                    let result = parse_token_duration(&input);
+                    prop_assert!(matches!(result, Err(DurationError::Overflow { .. })), "{input}: {result:?}");
+                }
+            }
+
+            #[test]
+            fn request_timeout_never_panics(input in prop_oneof!["[0-9.]{0,12}(ns|us|µs|ms|s|m|h|d|x)?", any::<String>()]) {
+                if let Err(err) = parse_request_timeout(&input) {
+                    prop_assert!(!err.to_string().contains('\n'), "one line: {err}");
+                }
+            }
+
+            #[test]
+            fn request_timeout_adds_its_parts(h in 0u64..1000, m in 0u64..1000, s in 0u64..1000) {
+                let total = h * 3_600 + m * 60 + s;
+                let expected = (total > 0).then(|| Duration::from_secs(total));
+                prop_assert_eq!(parse_request_timeout(&format!("{h}h{m}m{s}s")), Ok(expected));
+                prop_assert_eq!(parse_request_timeout(&format!("{total}")), Ok(expected), "a bare number is seconds");
+                prop_assert_eq!(parse_request_timeout(&format!("{total}s")), Ok(expected));
+            }
+        }
+    }
 }

@@ -154,4 +154,57 @@ mod tests {
         let both = check(Label, &"A".repeat(64)).unwrap_err().problem;
         assert_eq!(both, format!("must be no more than 63 characters; {LABEL_RULE}"));
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use regex::Regex;
+
+        use super::*;
+
+        /// apimachinery's own expressions (`pkg/util/validation/validation.go`) and limits.
+        fn kubernetes_accepts(rule: NameRule, value: &str) -> bool {
+            let label = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+            match rule {
+                Label => Regex::new(&format!(r"\A{label}\z")).unwrap().is_match(value) && value.len() <= 63,
+                Subdomain => {
+                    Regex::new(&format!(r"\A{label}(\.{label})*\z")).unwrap().is_match(value) && value.len() <= 253
+                }
+                DataKey => {
+                    Regex::new(r"\A[-._a-zA-Z0-9]+\z").unwrap().is_match(value)
+                        && value.len() <= 253
+                        && value != "."
+                        && value != ".."
+                        && !value.starts_with("..")
+                }
+            }
+        }
+
+        /// Valid names of every rule, near misses (upper case, `_`, `/`, dots, dashes at the ends,
+        /// lengths around 63 and 253) and anything at all.
+        fn names() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+                "[a-z0-9-]{1,8}(\\.[a-z0-9-]{0,8}){0,4}",
+                "[-._a-zA-Z0-9]{1,12}",
+                "[-._a-zA-Z0-9/: \t\n\x1b]{0,16}",
+                "[a-z]{60,66}",
+                "([a-z]{60,63}\\.){3}[a-z]{60,66}",
+                "[-._A-Za-z0-9]{250,256}",
+                any::<String>(),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn every_rule_agrees_with_kubernetes(value in names()) {
+                for rule in [Label, Subdomain, DataKey] {
+                    let ours = rule.check("name", &value);
+                    prop_assert_eq!(ours.is_ok(), kubernetes_accepts(rule, &value), "{:?} {:?}: {:?}", rule, value, ours);
+                    if let Err(err) = ours {
+                        prop_assert!(!err.to_string().contains(['\n', '\x1b']), "escaped: {err}");
+                    }
+                }
+            }
+        }
+    }
 }
