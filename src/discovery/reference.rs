@@ -109,4 +109,32 @@ mod tests {
         let full: SharedSecretRef = "portworx/pxkeys:shared-secret".parse().unwrap();
         assert_eq!(full.in_namespace_or("team-a"), full, "a namespace given is kept");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Parts as the grammar allows them: anything non-empty without `/` or `:`.
+        fn part() -> impl Strategy<Value = String> {
+            prop_oneof!["[-._a-z0-9]{1,20}", "[^/:]{1,20}"]
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_parses_or_is_refused_quoting_it(input in prop_oneof!["[-a-z/:.]{0,24}", any::<String>()]) {
+                match input.parse::<SharedSecretRef>() {
+                    // What parses prints back as it was written: nothing is dropped or added.
+                    Ok(reference) => prop_assert_eq!(reference.to_string(), input),
+                    Err(err) => prop_assert_eq!(err.input, input),
+                }
+            }
+
+            #[test]
+            fn valid_parts_round_trip(namespace in prop::option::of(part()), name in part(), key in part()) {
+                let reference = SharedSecretRef { namespace, name, key };
+                prop_assert_eq!(reference.to_string().parse::<SharedSecretRef>(), Ok(reference));
+            }
+        }
+    }
 }

@@ -112,4 +112,37 @@ mod tests {
         assert_eq!(what(SecretTarget { name: "A".into(), ..good.clone() }), "secret name");
         assert_eq!(what(SecretTarget { key: "..".into(), ..good }), "secret key");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::names::NameRule;
+
+        proptest! {
+            #[test]
+            fn any_text_parses_or_is_refused(input in prop_oneof!["[-a-zA-Z0-9/._: ]{0,24}", any::<String>()]) {
+                match input.parse::<NamespacedName>() {
+                    Ok(parsed) => {
+                        prop_assert_eq!(parsed.to_string(), input);
+                        if let Some(namespace) = &parsed.namespace {
+                            prop_assert!(NameRule::Label.problem(namespace).is_none());
+                        }
+                        prop_assert!(NameRule::Subdomain.problem(&parsed.name).is_none());
+                    }
+                    Err(TargetParseError::Shape(shape)) => prop_assert_eq!(shape, input),
+                    Err(TargetParseError::Name(err)) => prop_assert!(input.contains(&err.value)),
+                }
+            }
+
+            #[test]
+            fn valid_names_round_trip(
+                namespace in prop::option::of("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"),
+                name in "[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?(\\.[a-z0-9]{1,10}){0,3}",
+            ) {
+                let parsed = NamespacedName { namespace, name };
+                prop_assert_eq!(parsed.to_string().parse::<NamespacedName>(), Ok(parsed));
+            }
+        }
+    }
 }
