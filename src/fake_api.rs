@@ -3,6 +3,9 @@
 //!
 //! It lets a unit test assert what a flow sends, in order (a replace carries the resourceVersion
 //! read; a refused takeover sends no write), which an end-to-end test can only infer.
+//! [`routed`] answers by path instead, for tests of what a flow makes of a cluster in which
+//! several things answer (which Portworx install discovery picks), where scripted order would
+//! decide the answer for it.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -25,7 +28,20 @@ pub struct Recorded {
 #[derive(Default)]
 struct State {
     replies: VecDeque<(u16, Value)>,
+    /// `(method, path)` and its reply, given every time; used instead of `replies` when set.
+    routes: Vec<(&'static str, &'static str, u16, Value)>,
     requests: Vec<Recorded>,
+}
+
+impl State {
+    fn reply(&mut self, method: &str, uri: &str) -> (u16, Value) {
+        if self.routes.is_empty() {
+            return self.replies.pop_front().unwrap_or((599, status(599, "Unexpected", "no reply scripted")));
+        }
+        let path = uri.split('?').next().unwrap_or_default();
+        let route = self.routes.iter().find(|(m, p, _, _)| *m == method && *p == path);
+        route.map_or_else(|| (404, status(404, "NotFound", "no route")), |(_, _, code, body)| (*code, body.clone()))
+    }
 }
 
 /// Handle on the fake server of a [`connection`].
@@ -47,7 +63,17 @@ impl FakeApi {
 /// A connection whose server gives `replies` (HTTP status, JSON body) in order; a request
 /// beyond them is answered 599, which fails the flow and the test. Call inside a runtime.
 pub fn connection(replies: Vec<(u16, Value)>) -> (Connection, FakeApi) {
-    let state = Arc::new(Mutex::new(State { replies: replies.into(), requests: Vec::new() }));
+    serve(State { replies: replies.into(), ..State::default() })
+}
+
+/// A connection whose server answers each `(method, path, status, body)` route (path without
+/// query) with its reply, as often as asked, and anything else with 404. Call inside a runtime.
+pub fn routed(routes: Vec<(&'static str, &'static str, u16, Value)>) -> (Connection, FakeApi) {
+    serve(State { routes, ..State::default() })
+}
+
+fn serve(state: State) -> (Connection, FakeApi) {
+    let state = Arc::new(Mutex::new(state));
     let fake = FakeApi(state.clone());
     let service = tower::service_fn(move |request: http::Request<kube::client::Body>| {
         let state = state.clone();
@@ -57,9 +83,8 @@ pub fn connection(replies: Vec<(u16, Value)>) -> (Connection, FakeApi) {
             let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             let uri = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
             let mut state = state.lock().unwrap();
+            let (code, reply) = state.reply(parts.method.as_str(), &uri);
             state.requests.push(Recorded { method: parts.method.to_string(), uri, body });
-            let (code, reply) =
-                state.replies.pop_front().unwrap_or((599, status(599, "Unexpected", "no reply scripted")));
             let response = http::Response::builder()
                 .status(code)
                 .header("content-type", "application/json")

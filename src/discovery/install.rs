@@ -268,4 +268,64 @@ mod tests {
         assert_eq!(find(&["-jwt_issuer"]), None);
         assert_eq!(find(&["-c", "jwt_issuer"]), None);
     }
+
+    /// Discovery in a cluster with both install styles (the operator's StorageCluster in
+    /// `px-op`, the DaemonSet in kube-system), each with its own issuer and Secret.
+    mod precedence {
+        use serde_json::{Value, json};
+
+        use super::*;
+        use crate::fake_api::{self, block_on};
+
+        const STORAGE_CLUSTERS: &str = "/apis/core.libopenstorage.org/v1/storageclusters";
+        const DAEMONSETS: &str = "/apis/apps/v1/daemonsets";
+
+        fn storage_cluster(security: bool) -> Value {
+            json!({"apiVersion": "core.libopenstorage.org/v1", "kind": "StorageClusterList", "metadata": {},
+                "items": [{"apiVersion": "core.libopenstorage.org/v1", "kind": "StorageCluster",
+                    "metadata": {"name": "px-cluster", "namespace": "px-op"},
+                    "spec": {"security": {"enabled": security,
+                        "auth": {"selfSigned": {"issuer": "operator.io", "sharedSecret": "op-secret"}}}}}]})
+        }
+
+        fn daemonset() -> Value {
+            let env = json!([{"name": SHARED_SECRET_ENV_IN_POD,
+                "valueFrom": {"secretKeyRef": {"name": "pxkeys", "key": "shared-secret"}}}]);
+            json!({"apiVersion": "apps/v1", "kind": "DaemonSetList", "metadata": {},
+                "items": [{"metadata": {"name": "portworx", "namespace": "kube-system"},
+                    "spec": {"selector": {}, "template": {"spec": {"containers": [{"name": "portworx",
+                        "image": "portworx/oci-monitor", "args": ["-jwt_issuer", "daemonset.io"], "env": env}]}}}}]})
+        }
+
+        /// What discovery settles on: the install, its Secret and issuer.
+        fn found(routes: Vec<(&'static str, &'static str, u16, Value)>) -> (Install, String, String) {
+            block_on(async {
+                let (conn, _) = fake_api::routed(routes);
+                let facts = find_install(&conn, None, &mut Vec::new()).await.unwrap().expect("an install");
+                (facts.install, facts.secret.unwrap().to_string(), facts.issuer.unwrap().0)
+            })
+        }
+
+        #[test]
+        fn a_storage_cluster_wins_over_a_daemonset() {
+            let (install, secret, issuer) = found(vec![
+                ("GET", STORAGE_CLUSTERS, 200, storage_cluster(true)),
+                ("GET", DAEMONSETS, 200, daemonset()),
+            ]);
+            assert_eq!(install, Install::StorageCluster { namespace: "px-op".into(), name: "px-cluster".into() });
+            assert_eq!((secret.as_str(), issuer.as_str()), ("px-op/op-secret:shared-secret", "operator.io"));
+        }
+
+        #[test]
+        fn the_daemonset_is_used_when_no_storage_cluster_has_security_on() {
+            let daemonset_install = Install::DaemonSet { namespace: "kube-system".into(), name: "portworx".into() };
+            for storage_clusters in [(200, storage_cluster(false)), (404, fake_api::status(404, "NotFound", ""))] {
+                let (code, body) = storage_clusters;
+                let (install, secret, issuer) =
+                    found(vec![("GET", STORAGE_CLUSTERS, code, body), ("GET", DAEMONSETS, 200, daemonset())]);
+                assert_eq!(install, daemonset_install);
+                assert_eq!((secret.as_str(), issuer.as_str()), ("kube-system/pxkeys:shared-secret", "daemonset.io"));
+            }
+        }
+    }
 }
