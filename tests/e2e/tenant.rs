@@ -79,6 +79,30 @@ fn daemonset_install_in_kube_system_is_found_without_flags() {
 }
 
 #[test]
+fn a_storage_cluster_wins_over_a_daemonset_in_the_same_cluster() {
+    // Mid-migration from the DaemonSet install to the operator: both in kube-system, each with its
+    // own Secret and issuer. Portworx runs as the StorageCluster says, so that is what signs.
+    let tenant = TestNamespace::new("team-both");
+    let kube_system = KubeSystem::borrow();
+    let daemonset = install_daemonset_style(&kube_system, &random_secret(), "daemonset.example.com");
+    let operator = install_operator_style(&kube_system, Some("operator.example.com"));
+    assert_ne!(daemonset.shared_secret, operator.shared_secret);
+    let user = cluster().new_user("storage-admin");
+    let installs = ["secrets", "daemonsets.apps", "storageclusters.core.libopenstorage.org"];
+    grant(&user, &kube_system, &["get", "list"], &installs);
+    grant(&user, &tenant, &["get", "create", "update"], &["secrets"]);
+
+    let run = pxtoken(&user).args(["tenant", &tenant, "-v", "2"]).run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stderr.contains("StorageCluster kube-system/px-cluster"), "-v should say which install:\n{run}");
+    let (_, claims) = stored_token_claims(&tenant, &operator);
+    assert_eq!(claims["iss"], "operator.example.com");
+    let secret = get_json("secret", Some(&tenant), "px-k8s-user").unwrap();
+    let source = &secret["metadata"]["annotations"]["kubectl-pxtoken/key-source"];
+    assert_eq!(source, "secret:kube-system/px-shared-secret:shared-secret");
+}
+
+#[test]
 fn operator_install_gives_key_and_default_issuer() {
     let px_ns = TestNamespace::new("px-operator");
     let tenant = TestNamespace::new("team-op");
