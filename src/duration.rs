@@ -116,8 +116,9 @@ pub fn parse_request_timeout(input: &str) -> Result<Option<Duration>, RequestTim
         return Err(err());
     }
     if trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        let secs: u64 = trimmed.parse().map_err(|_| err())?;
-        return Ok((secs > 0).then(|| Duration::from_secs(secs)));
+        // The same bound as with a unit: a deadline that far out overflows the clock.
+        let secs: u32 = trimmed.parse().map_err(|_| err())?;
+        return Ok((secs > 0).then(|| Duration::from_secs(secs.into())));
     }
     let mut rest = trimmed;
     let mut total = 0f64;
@@ -201,9 +202,10 @@ mod tests {
         assert_eq!(parse_request_timeout("2m"), Ok(Some(Duration::from_secs(120))));
         assert_eq!(parse_request_timeout("1m30s"), Ok(Some(Duration::from_secs(90))));
         assert_eq!(parse_request_timeout("500ms"), Ok(Some(Duration::from_millis(500))));
-        for bad in ["", "1d", "abc", "1x", "s"] {
+        for bad in ["", "1d", "abc", "1x", "s", "18446744073709551615", "4294967296", "4294967296s"] {
             assert!(parse_request_timeout(bad).is_err(), "{bad:?}");
         }
+        assert_eq!(parse_request_timeout("4294967295"), Ok(Some(Duration::from_secs(u32::MAX.into()))));
     }
 
     mod properties {
