@@ -6,7 +6,23 @@ pub fn fold_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// An error and its causes joined with `: `, skipping a cause its parent already quotes.
+/// Text as a terminal may safely show it: control characters (an ESC that would recolour the
+/// terminal, a BEL, a CR that would overwrite the line) and other invisible characters (bidi
+/// overrides) escaped as Rust's `{:?}` escapes them; quotes and backslashes left as they are.
+/// Every `error:` line goes through this, as it may quote a path or a value the user typed.
+pub fn escape_controls(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' | '\'' | '\\' => escaped.push(c),
+            c => escaped.extend(c.escape_debug()),
+        }
+    }
+    escaped
+}
+
+/// An error and its causes joined with `: `, skipping a cause its parent already quotes, on one
+/// line with control characters escaped.
 /// YAML errors lose their source snippet: the file may be a kubeconfig, whose lines hold
 /// credentials, and the line and column already say where.
 pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
@@ -20,7 +36,7 @@ pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
         }
         source = cause.source();
     }
-    fold_whitespace(&text)
+    escape_controls(&fold_whitespace(&text))
 }
 
 fn text_of(err: &(dyn std::error::Error + 'static)) -> String {
@@ -62,5 +78,13 @@ mod tests {
         assert!(!line.contains("SECRET-TOKEN"), "{line}");
         assert!(line.starts_with("invalid file: "), "{line}");
         assert!(line.ends_with("at line 5, column 9"), "{line}");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        let path = std::io::Error::other("no such file");
+        let line = one_line(&Outer("/tmp/\u{1b}[31mred\u{7}", path));
+        assert_eq!(line, r"cannot load /tmp/\u{1b}[31mred\u{7}: no such file");
+        assert_eq!(escape_controls("naïve \"名前\" 'a\\b' \u{202e}x"), r#"naïve "名前" 'a\b' \u{202e}x"#);
     }
 }

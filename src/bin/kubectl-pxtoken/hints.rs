@@ -12,6 +12,7 @@ use pxtoken::admin::AdminError;
 use pxtoken::claims::{AuthConfigError, ClaimsError};
 use pxtoken::connection::{ApiError, ConnectError};
 use pxtoken::discovery::{DiscoveryError, KeyFile};
+use pxtoken::message::escape_controls;
 use pxtoken::rotate::{RotateError, RunError, RunIncomplete};
 use pxtoken::rotator_manifest::RotatorError;
 use pxtoken::storage_class::{ApplyError, StorageClassError};
@@ -34,6 +35,29 @@ pub fn error_line(err: &(dyn Error + 'static)) -> String {
 /// The fix for the first error in `err`'s chain that has one.
 pub fn hint(err: &(dyn Error + 'static)) -> Option<String> {
     std::iter::successors(Some(err), |&err| err.source()).find_map(hint_for_cause)
+}
+
+/// clap's refusal of the command line as one `error:` line: its message (up to the first blank
+/// line, without the usage block) and its tips. A value it quotes is shown with control
+/// characters escaped: raw, a newline would break the line and an ESC recolour the terminal.
+pub fn usage_line(err: &clap::Error) -> String {
+    use clap::error::ContextValue;
+    let mut rendered = err.render().to_string();
+    for (_, value) in err.context() {
+        let raw: Vec<&str> = match value {
+            ContextValue::String(value) => vec![value],
+            ContextValue::Strings(values) => values.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for raw in raw.into_iter().filter(|raw| raw.chars().any(char::is_control)) {
+            rendered = rendered.replace(&format!("'{raw}'"), &format!("'{}'", escape_controls(raw)));
+        }
+    }
+    let message: Vec<&str> = rendered.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
+    // clap's "did you mean" tips come after a blank line; they are worth the space.
+    let tips: String =
+        rendered.lines().map(str::trim).filter(|l| l.starts_with("tip:")).map(|l| format!("; {l}")).collect();
+    escape_controls(&format!("{}{tips} (see 'kubectl pxtoken --help')", message.join(" ")))
 }
 
 /// The fix for `err` itself (looking through transparent wrappers), not for its sources.
@@ -283,6 +307,26 @@ pub fn rotator(err: &RotatorError) -> Option<String> {
 mod tests {
     use super::*;
     use pxtoken::discovery::{Install, SharedSecretRef};
+
+    /// The usage line for a command line clap refuses.
+    fn refused(args: &[&str]) -> String {
+        use clap::Parser as _;
+        let err =
+            crate::Cli::try_parse_from(std::iter::once("kubectl-pxtoken").chain(args.iter().copied())).unwrap_err();
+        usage_line(&err)
+    }
+
+    #[test]
+    fn usage_lines_escape_what_the_user_typed() {
+        assert_eq!(
+            refused(&["tenant", "x", "--token-duration", "1\n\u{1b}[31m"]),
+            "error: invalid value '1\\n\\u{1b}[31m' for '--token-duration <DURATION>': invalid duration \"1\\n\\u{1b}[31m\": expected <digits><unit> with unit s, m, h, d (24h) or y (365d), e.g. 90d or 1y (see 'kubectl pxtoken --help')"
+        );
+        assert_eq!(refused(&["\u{7}x"]), "error: unrecognized subcommand '\\u{7}x' (see 'kubectl pxtoken --help')");
+        let line = refused(&["tenant", "x", "--\u{1b}[2J"]);
+        assert!(line.starts_with("error: unexpected argument '--\\u{1b}[2J' found"), "{line}");
+        assert!(!line.contains(['\n', '\u{1b}']), "{line}");
+    }
 
     fn line(err: impl Into<anyhow::Error>) -> String {
         error_line(err.into().as_ref())

@@ -118,14 +118,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(err) => {
-            // Keep clap's message (up to the first blank line) on one line; drop the usage block.
-            let rendered = err.render().to_string();
-            let message: Vec<&str> =
-                rendered.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
-            // clap's "did you mean" tips come after a blank line; they are worth the space.
-            let tips: String =
-                rendered.lines().map(str::trim).filter(|l| l.starts_with("tip:")).map(|l| format!("; {l}")).collect();
-            eprintln!("{}{tips} (see 'kubectl pxtoken --help')", message.join(" "));
+            eprintln!("{}", hints::usage_line(&err));
             return ExitCode::from(2);
         }
     };
