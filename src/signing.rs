@@ -52,6 +52,9 @@ impl SigningKey {
 
     /// An RSA private key in PEM; checked now so a bad file fails before anything is written.
     pub fn rsa_pem(pem: SecretSlice<u8>, origin: &str) -> Result<SigningKey, SigningError> {
+        if let Some(reason) = pem_problem(pem.expose_secret(), &["RSA PRIVATE KEY", "PRIVATE KEY"]) {
+            return Err(SigningError::BadRsaKey { origin: origin.to_owned(), reason });
+        }
         EncodingKey::from_rsa_pem(pem.expose_secret())
             .map_err(|err| SigningError::BadRsaKey { origin: origin.to_owned(), reason: err.to_string() })?;
         Ok(SigningKey::Rsa(pem))
@@ -63,6 +66,9 @@ impl SigningKey {
     pub fn ecdsa_pem(pem: SecretSlice<u8>, origin: &str) -> Result<SigningKey, SigningError> {
         use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
         let bad = |reason: String| SigningError::BadEcdsaKey { origin: origin.to_owned(), reason };
+        if let Some(reason) = pem_problem(pem.expose_secret(), &["EC PRIVATE KEY", "PRIVATE KEY"]) {
+            return Err(bad(reason));
+        }
         let text = std::str::from_utf8(pem.expose_secret()).map_err(|_| bad("not text".into()))?;
         let key = if text.contains("-----BEGIN EC PRIVATE KEY-----") {
             p256::SecretKey::from_sec1_pem(text).map_err(|err| bad(err.to_string()))?
@@ -107,6 +113,25 @@ impl SigningKey {
         let token = jsonwebtoken::encode(&header, claims, &self.encoding_key()?)
             .map_err(|err| SigningError::Sign(err.to_string()))?;
         Ok(SecretString::from(token))
+    }
+}
+
+/// What is wrong with a key file before its key is parsed, in words that fit the mistake (an
+/// empty file, the shared secret or a certificate given for a private key) rather than a PEM
+/// parser's ("PEM preamble contains invalid data (NUL byte)" for an empty file). `accepted` are
+/// the PEM labels the caller reads. Names the label at most, never the contents.
+fn pem_problem(pem: &[u8], accepted: &[&str]) -> Option<String> {
+    if pem.iter().all(u8::is_ascii_whitespace) {
+        return Some("the file is empty".into());
+    }
+    let Ok(text) = std::str::from_utf8(pem) else {
+        return Some("it is not text (a PEM file is)".into());
+    };
+    let label = text.lines().find_map(|line| line.trim().strip_prefix("-----BEGIN ")?.strip_suffix("-----"));
+    match label {
+        None => Some("no PEM block (-----BEGIN ... PRIVATE KEY-----) in it".into()),
+        Some(label) if !accepted.contains(&label) => Some(format!("it holds a {label:?} PEM block")),
+        Some(_) => None,
     }
 }
 
@@ -193,6 +218,17 @@ mod tests {
         let err = SigningKey::ecdsa_pem(secret_bytes(RSA_KEY), "k.pem").unwrap_err().to_string();
         assert!(err.starts_with("k.pem is not an ECDSA P-256 private key"), "{err}");
         assert!(SigningKey::shared_secret(secret_bytes(""), "env").is_err());
+        let reason = |pem: &str| match SigningKey::ecdsa_pem(secret_bytes(pem), "k.pem").unwrap_err() {
+            SigningError::BadEcdsaKey { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(reason(""), "the file is empty");
+        assert_eq!(reason("SECRETVALUE\n"), "no PEM block (-----BEGIN ... PRIVATE KEY-----) in it");
+        assert_eq!(reason("-----BEGIN PUBLIC KEY-----\nSECRETVALUE\n"), r#"it holds a "PUBLIC KEY" PEM block"#);
+        let err = SigningKey::rsa_pem(secret_bytes(vec![0xff, 0xfe, 0]), "k.pem").unwrap_err().to_string();
+        assert!(err.ends_with("(PKCS#1 or PKCS#8): it is not text (a PEM file is)"), "{err}");
+        let err = SigningKey::rsa_pem(secret_bytes(EC_SEC1_KEY), "k.pem").unwrap_err().to_string();
+        assert!(err.ends_with(r#"it holds a "EC PRIVATE KEY" PEM block"#), "{err}");
         let debug = format!("{:?}", SigningKey::shared_secret(secret_bytes("SECRETVALUE"), "x").unwrap());
         assert!(!debug.contains("SECRETVALUE"));
     }
