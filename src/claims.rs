@@ -70,6 +70,20 @@ impl Identity {
     }
 }
 
+/// Why `value` cannot be a claim (a name, email, subject, role, group or the issuer): empty or
+/// blank (Portworx reads `roles: [""]` as no rights and needs a name), or holding control
+/// characters (a pasted newline or escape sequence: never meant, and it would reach every
+/// terminal that prints the claim).
+pub fn claim_text_problem(value: &str) -> Option<&'static str> {
+    if value.trim().is_empty() {
+        Some("must not be empty")
+    } else if value.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    }
+}
+
 /// When a token is valid: `iat` backdated by the clock-skew allowance, `exp` = now + lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity {
@@ -207,6 +221,19 @@ pub(crate) mod tests {
         assert_eq!(merged.name.as_deref(), Some("flag"));
         assert_eq!(merged.email.as_deref(), Some("file@x"));
         assert_eq!(merged.sub.as_deref(), Some("default"));
+    }
+
+    #[test]
+    fn claim_text_is_not_blank_nor_control_characters() {
+        for good in ["team-a", "Team A", "ünï 名前", "*", &"a".repeat(10_240)] {
+            assert_eq!(claim_text_problem(good), None, "{good:?}");
+        }
+        for blank in ["", " ", "\t\n"] {
+            assert_eq!(claim_text_problem(blank), Some("must not be empty"), "{blank:?}");
+        }
+        for control in ["a\nb", "\u{1b}[31mred", "x\u{7}", "a\tb", "a\u{85}b"] {
+            assert_eq!(claim_text_problem(control), Some("must not contain control characters"), "{control:?}");
+        }
     }
 
     #[test]

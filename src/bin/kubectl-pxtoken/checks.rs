@@ -2,7 +2,9 @@
 //! empty values. A refused value is a usage error (exit 2) whose line names the flag, in
 //! kubectl's words: `error: invalid --secret-name "": a lowercase RFC 1123 subdomain …`.
 
-use pxtoken::claims::Identity;
+use std::path::Path;
+
+use pxtoken::claims::{Identity, claim_text_problem};
 use pxtoken::names::{InvalidName, NameRule};
 
 /// A flag value refused before anything ran: exit 2, like clap's own usage errors.
@@ -41,7 +43,7 @@ pub fn check_namespaces(namespaces: &[String]) -> Result<(), UsageError> {
     Ok(())
 }
 
-/// Refuses an empty value of `flag` (`--name ''` would issue a token without a name).
+/// Refuses an empty or blank value of `flag` (`--image ''`).
 pub fn check_not_empty(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
     match value {
         Some(value) if value.trim().is_empty() => {
@@ -51,11 +53,31 @@ pub fn check_not_empty(flag: &str, value: Option<&str>) -> Result<(), UsageError
     }
 }
 
-/// Refuses an empty `--name`, `--email` or `--sub` (a token without one is refused by Portworx).
+/// Refuses a value of `flag` that goes into a token as text (a claim, the issuer) when it is
+/// blank (`--name ''` would issue a token without a name) or holds control characters.
+pub fn check_claim_text(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
+    match value.and_then(|value| Some((value, claim_text_problem(value)?))) {
+        Some((value, problem)) => Err(UsageError(format!("invalid {flag} {value:?}: {problem}"))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a blank `--name`, `--email` or `--sub` (a token without one is refused by Portworx),
+/// or one with control characters.
 pub fn check_identity_flags(identity: &Identity) -> Result<(), UsageError> {
-    check_not_empty("--name", identity.name.as_deref())?;
-    check_not_empty("--email", identity.email.as_deref())?;
-    check_not_empty("--sub", identity.sub.as_deref())
+    check_claim_text("--name", identity.name.as_deref())?;
+    check_claim_text("--email", identity.email.as_deref())?;
+    check_claim_text("--sub", identity.sub.as_deref())
+}
+
+/// Refuses a `flag` path that cannot name a file to write (empty, `.`, `..`, ending in `/`),
+/// before anything is issued or sent.
+pub fn check_output_file(flag: &str, path: &Path) -> Result<(), UsageError> {
+    let text = path.as_os_str().to_string_lossy();
+    if path.file_name().is_none() || text.ends_with('/') {
+        return Err(UsageError(format!("invalid {flag} {text:?}: not a file name")));
+    }
+    Ok(())
 }
 
 /// Splits `--roles a,b --roles c` into one list; `None` when the flag was not given. An empty
@@ -68,8 +90,11 @@ pub fn list_flag(flag: &str, values: &[String]) -> Result<Option<Vec<String>>, U
     let mut items = Vec::new();
     for value in values {
         for item in value.split(',').map(str::trim) {
-            if item.is_empty() {
-                let problem = if value.trim().is_empty() { "must not be empty" } else { "has an empty item" };
+            if let Some(problem) = claim_text_problem(item) {
+                let problem = match problem {
+                    "must not be empty" if !value.trim().is_empty() => "has an empty item",
+                    problem => problem,
+                };
                 return Err(UsageError(format!("invalid {flag} {value:?}: {problem}")));
             }
             items.push(item.to_owned());
@@ -103,7 +128,16 @@ mod tests {
             "{err}"
         );
         assert!(check_name("--secret-key", NameRule::DataKey, "auth-token").is_ok());
-        assert!(check_not_empty("--name", Some(" ")).is_err());
-        assert!(check_not_empty("--name", None).is_ok());
+        assert!(check_claim_text("--name", Some(" ")).is_err());
+        assert!(check_claim_text("--name", None).is_ok());
+        for bad in ["", ".", "..", "tokens/", "/"] {
+            let err = check_output_file("--token-file", Path::new(bad)).unwrap_err().to_string();
+            assert_eq!(err, format!("invalid --token-file {bad:?}: not a file name"));
+        }
+        assert!(check_output_file("--output", Path::new("admin.jwt")).is_ok());
+        let err = check_claim_text("--sub", Some("a\nb")).unwrap_err().to_string();
+        assert_eq!(err, r#"invalid --sub "a\nb": must not contain control characters"#);
+        let err = list_flag("--roles", &["system.user,\u{1b}[1m".to_string()]).unwrap_err().to_string();
+        assert_eq!(err, r#"invalid --roles "system.user,\u{1b}[1m": must not contain control characters"#);
     }
 }

@@ -15,7 +15,7 @@ use pxtoken::token_health::{JudgeSetup, VerifyKey, VerifyKeys, judge_setup};
 use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DEFAULT_SECRET_NAME, DryRun, SecretTarget, StoreOptions};
 use secrecy::SecretString;
 
-use crate::checks::{UsageError, check_name, check_not_empty, check_part};
+use crate::checks::{UsageError, check_claim_text, check_name, check_part};
 
 /// kubectl's global flags, with kubectl's names and meanings.
 #[derive(Debug, Args, Clone)]
@@ -50,6 +50,11 @@ pub struct GlobalArgs {
     pub verbosity: u8,
 }
 
+/// A string flag's value unless it is empty, which kubectl reads as not given.
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|value| !value.is_empty())
+}
+
 /// `Option<Duration>` as one clap value (`0` = none).
 #[derive(Debug, Clone, Copy)]
 pub struct OptionalDuration(pub Option<Duration>);
@@ -66,17 +71,37 @@ impl GlobalArgs {
             Some(namespace) if !namespace.is_empty() => check_name("--namespace", NameRule::Label, namespace)?,
             _ => {}
         }
+        self.validate_impersonation()?;
         key.validate()
     }
 
+    /// `--as` and `--as-group` travel as HTTP headers: no control characters, no blank group, and
+    /// groups only with a user (the API server refuses a group alone, after the request was sent).
+    fn validate_impersonation(&self) -> Result<(), UsageError> {
+        let user = non_empty(&self.impersonate);
+        if let Some(user) = user {
+            check_claim_text("--as", Some(user))?;
+        }
+        for group in &self.impersonate_groups {
+            check_claim_text("--as-group", Some(group))?;
+        }
+        if user.is_none() && !self.impersonate_groups.is_empty() {
+            return Err(UsageError("--as-group needs --as: a group is impersonated with a user, never alone".into()));
+        }
+        Ok(())
+    }
+
+    /// The options as kubectl reads them: an empty `--context`, `--cluster`, `--user`, `-n` or
+    /// `--as` is the same as not giving it.
     pub fn connection_options(&self) -> ConnectionOptions {
+        let given = |value: &Option<String>| non_empty(value).map(str::to_owned);
         ConnectionOptions {
             kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-            cluster: self.cluster.clone(),
-            user: self.user.clone(),
-            namespace: self.namespace.clone().filter(|n| !n.is_empty()),
-            impersonate: self.impersonate.clone(),
+            context: given(&self.context),
+            cluster: given(&self.cluster),
+            user: given(&self.user),
+            namespace: given(&self.namespace),
+            impersonate: given(&self.impersonate),
             impersonate_groups: self.impersonate_groups.clone(),
             request_timeout: self.request_timeout.0,
         }
@@ -168,7 +193,8 @@ pub struct KeyArgs {
 }
 
 impl KeyArgs {
-    /// Names in `--px-namespace` and `--shared-secret-ref` by Kubernetes' rules; no empty issuer.
+    /// Names in `--px-namespace` and `--shared-secret-ref` by Kubernetes' rules; an issuer that is
+    /// not blank and has no control characters.
     pub fn validate(&self) -> Result<(), UsageError> {
         if let Some(namespace) = &self.px_namespace {
             check_name("--px-namespace", NameRule::Label, namespace)?;
@@ -181,7 +207,7 @@ impl KeyArgs {
             check_part(flag, value, check_secret_name(&reference.name))?;
             check_part(flag, value, check_secret_key(&reference.key))?;
         }
-        check_not_empty("--issuer", self.issuer.as_deref())
+        check_claim_text("--issuer", self.issuer.as_deref())
     }
 
     /// The overrides, with the env var read once; warns when the secret sits in argv.

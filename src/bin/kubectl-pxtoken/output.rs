@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 
 use crate::cli::ObjectOutput;
 use crate::hints;
+use pxtoken::message::escape_controls;
 
 /// A failure the output already reports (a token that would be rejected): exit 1 without an
 /// `error:` line, as `kubectl auth can-i` answers "no".
@@ -66,11 +67,31 @@ where
     Ok(())
 }
 
-/// Writes `contents` to `path` readable by the owner only (0600), replacing it atomically so
-/// a reader never sees half a token and a failure leaves the old file as it was.
-pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().ok_or_else(|| anyhow::anyhow!("{} is not a file path", path.display()))?;
+/// How [`write_private_file`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// A regular file, mode 0600, replaced atomically.
+    PrivateFile,
+    /// Into what was there (a terminal, a pipe, `/dev/stdout`): its mode is not ours to set.
+    InPlace,
+}
+
+/// Writes `contents` to `path`. A regular file (new, existing, or behind a symlink, which is
+/// kept) is written readable by the owner only (0600) and replaced atomically, so a reader never
+/// sees half a token and a failure leaves the old file as it was. Anything else that exists (a
+/// terminal, a pipe, `/dev/stdout`, a FIFO) is written in place: renaming over it would put a
+/// file where the device or pipe was, and the token would go nowhere the user looks.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<Written> {
+    let shown = || escape_controls(&path.display().to_string());
+    let cannot = |err: std::io::Error| anyhow::anyhow!("cannot write {}: {err}", shown());
+    if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir()) {
+        let mut file = std::fs::OpenOptions::new().write(true).open(path).map_err(cannot)?;
+        file.write_all(contents).map_err(cannot)?;
+        return Ok(Written::InPlace);
+    }
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name = target.file_name().ok_or_else(|| anyhow::anyhow!("{} is not a file path", shown()))?;
     let temp = dir.join(format!(".{}.pxtoken-tmp", file_name.to_string_lossy()));
     let _ = std::fs::remove_file(&temp);
     let mut options = std::fs::OpenOptions::new();
@@ -81,12 +102,20 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         file.write_all(contents)?;
         file.sync_all()
     });
-    let result = result.and_then(|()| std::fs::rename(&temp, path));
+    let result = result.and_then(|()| std::fs::rename(&temp, &target));
     if let Err(err) = result {
         let _ = std::fs::remove_file(&temp);
-        anyhow::bail!("cannot write {}: {err}", path.display());
+        return Err(cannot(err));
     }
-    Ok(())
+    Ok(Written::PrivateFile)
+}
+
+/// `text` as one word for a POSIX shell, in single quotes unless it needs none.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b)) {
+        return text.to_owned();
+    }
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// The result of one tenant: the kubectl-style line, or the object `-o` asks for; a warning
@@ -221,16 +250,56 @@ pub fn admin_token(
     }
     let token = done.token.expose_secret();
     if let Some(path) = &to.token_file {
-        write_private_file(path, token.as_bytes())?;
-        eprintln!("token written to {} (mode 0600, expires {})", path.display(), rfc3339(done.claims.exp));
+        let mode = match write_private_file(path, token.as_bytes())? {
+            Written::PrivateFile => "mode 0600, ",
+            Written::InPlace => "",
+        };
+        let shown = escape_controls(&path.display().to_string());
+        eprintln!("token written to {shown} ({mode}expires {})", rfc3339(done.claims.exp));
     }
     if to.print_pxctl_context {
         match &to.token_file {
-            Some(path) => writeln!(stdout, "pxctl context create admin --token=\"$(cat {})\"", path.display())?,
+            Some(path) => {
+                let file = shell_word(&path.display().to_string());
+                writeln!(stdout, "pxctl context create admin --token=\"$(cat {file})\"")?
+            }
             None => writeln!(stdout, "pxctl context create admin --token={token}")?,
         }
     } else if done.stored.is_none() && to.token_file.is_none() {
         writeln!(stdout, "{token}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_file_is_private_and_a_symlink_to_it_stays() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("admin.jwt");
+        assert_eq!(write_private_file(&file, b"one").unwrap(), Written::PrivateFile);
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        let link = dir.path().join("current.jwt");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(write_private_file(&link, b"two").unwrap(), Written::PrivateFile);
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+        assert_eq!(std::fs::read(&file).unwrap(), b"two");
+    }
+
+    #[test]
+    fn a_device_or_pipe_is_written_in_place_not_replaced() {
+        use std::os::unix::fs::FileTypeExt as _;
+        assert_eq!(write_private_file(Path::new("/dev/null"), b"token").unwrap(), Written::InPlace);
+        assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    }
+
+    #[test]
+    fn paths_in_the_pxctl_line_are_one_shell_word() {
+        assert_eq!(shell_word("/home/me/admin.jwt"), "/home/me/admin.jwt");
+        assert_eq!(shell_word("my token.jwt"), "'my token.jwt'");
+        assert_eq!(shell_word("it's $(x).jwt"), r"'it'\''s $(x).jwt'");
+    }
 }

@@ -10,7 +10,7 @@ use pxtoken::connection::Connection;
 use pxtoken::discovery::SigningSetup;
 use pxtoken::token_secret::{DEFAULT_SECRET_KEY, DryRun, NamespacedName, StoreOptions, TargetParseError};
 
-use crate::checks::{UsageError, check_identity_flags, invalid_part};
+use crate::checks::{UsageError, check_identity_flags, check_output_file, invalid_part};
 use crate::cli::{GlobalArgs, KeyArgs, ObjectOutput, StoreArgs, ValidityArgs};
 use crate::output::{self, TokenDestination};
 
@@ -92,6 +92,11 @@ impl AdminOptions {
             clock_skew: args.validity.clock_skew(),
             store: None,
         };
+        for (flag, path) in [("--token-file", &args.token_file), ("--output", &legacy_file)] {
+            if let Some(path) = path {
+                check_output_file(flag, path)?;
+            }
+        }
         let token_file = args.token_file.clone().or(legacy_file);
         let to = TokenDestination { format, token_file, print_pxctl_context: args.print_pxctl_context };
         Ok(AdminOptions { request, save_secret, store: args.store.options(false), to })

@@ -7,6 +7,7 @@ use clap::Args;
 use pxtoken::claims::{TokenClaims, Validity, read_auth_config};
 use secrecy::ExposeSecret;
 
+use crate::checks::check_output_file;
 use crate::cli::{GENERATE_DURATION, GlobalArgs, KeyArgs, ValidityArgs};
 use crate::output::write_private_file;
 
@@ -38,6 +39,9 @@ pub struct GenerateArgs {
 pub async fn exec(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     // options → complete → validate → run, in a few lines: pxctl's flags leave little to check.
     global.validate(&args.key)?;
+    if let Some(path) = &args.output {
+        check_output_file("--output", path)?;
+    }
     let identity = read_auth_config(&args.auth_config)?;
     let overrides = args.key.overrides();
     let conn = global.connect_unless_offline(&overrides, false).await?;
@@ -46,7 +50,9 @@ pub async fn exec(args: GenerateArgs, global: &GlobalArgs) -> anyhow::Result<()>
     let claims = TokenClaims::new(&setup.issuer, identity, validity)?;
     let token = setup.key.sign(&claims)?;
     match &args.output {
-        Some(path) => write_private_file(path, token.expose_secret().as_bytes())?,
+        Some(path) => {
+            write_private_file(path, token.expose_secret().as_bytes())?;
+        }
         None => writeln!(std::io::stdout(), "{}", token.expose_secret())?,
     }
     Ok(())
