@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{TenantGroup, TenantRequest};
-use crate::claims::Identity;
+use crate::claims::{Identity, claim_text_problem};
 use crate::names::{InvalidName, check_namespace, check_secret_name};
 
 /// One tenant of a list: its namespace, or every namespace it owns (one identity in all), and,
@@ -21,7 +21,10 @@ pub struct TenantEntry {
     pub identity: Identity,
 }
 
-/// An entry as written: `namespace: a` or `namespaces: [a, b]`, exactly one of them.
+/// An entry as written: `namespace: a` or `namespaces: [a, b]`, exactly one of them. The claims
+/// are spelled out rather than `#[serde(flatten)]`ed from [`Identity`]: flattening reads the
+/// entry untyped first, so `namespace: 2024` or `sub: 0x1F` would be numbers, refused as such,
+/// and an unknown key's error would lose its line.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEntry {
@@ -31,8 +34,73 @@ struct RawEntry {
     namespaces: Option<Vec<String>>,
     #[serde(default, rename = "secretName")]
     secret_name: Option<String>,
-    #[serde(flatten)]
-    identity: Identity,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    sub: Option<String>,
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+    #[serde(default)]
+    groups: Option<Vec<String>>,
+}
+
+/// The whole list: a sequence of entries, or a mapping whose only key is `tenants`. Told apart
+/// by the YAML itself, not by trying one shape and then the other (`#[serde(untagged)]`), whose
+/// only error is "data did not match any variant", without the line or the key at fault. A
+/// scalar is refused without being quoted: it is what a key or token file looks like, given
+/// here by mistake.
+struct RawList(Vec<RawEntry>);
+
+impl<'de> Deserialize<'de> for RawList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<RawList, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        use serde::de::{Error, MapAccess, SeqAccess, Visitor};
+
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = RawList;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of tenant entries, or a mapping with key tenants")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawList, A::Error> {
+                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(RawList)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawList, A::Error> {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Wrapped {
+                    tenants: Vec<RawEntry>,
+                }
+                Wrapped::deserialize(MapAccessDeserializer::new(map)).map(|wrapped| RawList(wrapped.tenants))
+            }
+
+            fn visit_str<E: Error>(self, _: &str) -> Result<RawList, E> {
+                Err(E::custom("found text where a list of tenant entries was expected"))
+            }
+
+            fn visit_i64<E: Error>(self, _: i64) -> Result<RawList, E> {
+                self.visit_str("")
+            }
+
+            fn visit_u64<E: Error>(self, _: u64) -> Result<RawList, E> {
+                self.visit_str("")
+            }
+
+            fn visit_f64<E: Error>(self, _: f64) -> Result<RawList, E> {
+                self.visit_str("")
+            }
+
+            fn visit_bool<E: Error>(self, _: bool) -> Result<RawList, E> {
+                self.visit_str("")
+            }
+        }
+        deserializer.deserialize_any(ListVisitor)
+    }
 }
 
 impl TryFrom<RawEntry> for TenantEntry {
@@ -46,7 +114,8 @@ impl TryFrom<RawEntry> for TenantEntry {
             (None, None) => return Err("needs namespace or namespaces"),
             (Some(_), Some(_)) => return Err("has both namespace and namespaces; give one"),
         };
-        Ok(TenantEntry { namespaces, secret_name: raw.secret_name, identity: raw.identity })
+        let RawEntry { secret_name, name, email, sub, roles, groups, .. } = raw;
+        Ok(TenantEntry { namespaces, secret_name, identity: Identity { name, email, sub, roles, groups } })
     }
 }
 
@@ -92,23 +161,22 @@ pub enum TenantListError {
     Duplicate { path: PathBuf, namespace: String },
     #[error("invalid tenant list {path}: the entry for namespace {namespace:?} has an empty {what}")]
     EmptyItem { path: PathBuf, namespace: String, what: &'static str },
+    /// A name, email, subject, role or group that is blank or holds control characters.
+    #[error("invalid tenant list {path}: the entry for namespace {namespace:?}: {what} {value:?} {problem}")]
+    Claim { path: PathBuf, namespace: String, what: &'static str, value: String, problem: &'static str },
 }
 
 /// Reads a tenant list: a YAML sequence, or a mapping with key `tenants`.
 pub fn read_tenant_list(path: &Path) -> Result<Vec<TenantEntry>, TenantListError> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum List {
-        Bare(Vec<RawEntry>),
-        Wrapped { tenants: Vec<RawEntry> },
-    }
     let text =
         std::fs::read_to_string(path).map_err(|source| TenantListError::Read { path: path.to_owned(), source })?;
-    let list = serde_saphyr::from_str::<List>(&text)
+    parse_tenant_list(path, &text)
+}
+
+/// Parses and checks the text of a tenant list read from `path` (named in errors).
+pub fn parse_tenant_list(path: &Path, text: &str) -> Result<Vec<TenantEntry>, TenantListError> {
+    let RawList(raw) = serde_saphyr::from_str::<RawList>(text)
         .map_err(|source| TenantListError::Parse { path: path.to_owned(), source: Box::new(source) })?;
-    let raw = match list {
-        List::Bare(entries) | List::Wrapped { tenants: entries } => entries,
-    };
     let entries = raw
         .into_iter()
         .enumerate()
@@ -134,7 +202,7 @@ pub fn read_tenant_list(path: &Path) -> Result<Vec<TenantEntry>, TenantListError
 }
 
 /// Names by Kubernetes' rules; no empty role or group (Portworx reads `roles: [""]` as no
-/// rights, which is never what a list meant).
+/// rights, which is never what a list meant); no blank claim nor one with control characters.
 fn check_entry(path: &Path, entry: &TenantEntry) -> Result<(), TenantListError> {
     let name_err = |source| TenantListError::Name { path: path.to_owned(), source };
     for namespace in &entry.namespaces {
@@ -144,86 +212,27 @@ fn check_entry(path: &Path, entry: &TenantEntry) -> Result<(), TenantListError> 
         check_secret_name(name).map_err(name_err)?;
     }
     let empty = |list: &Option<Vec<String>>| list.iter().flatten().any(|item| item.trim().is_empty());
+    let namespace = || entry.namespaces[0].clone();
     for (what, list) in [("role", &entry.identity.roles), ("group", &entry.identity.groups)] {
         if empty(list) {
-            let namespace = entry.namespaces[0].clone();
-            return Err(TenantListError::EmptyItem { path: path.to_owned(), namespace, what });
+            return Err(TenantListError::EmptyItem { path: path.to_owned(), namespace: namespace(), what });
+        }
+    }
+    let identity = &entry.identity;
+    let texts = [("name", &identity.name), ("email", &identity.email), ("sub", &identity.sub)]
+        .into_iter()
+        .filter_map(|(what, value)| Some((what, value.as_ref()?)))
+        .chain(identity.roles.iter().flatten().map(|role| ("role", role)))
+        .chain(identity.groups.iter().flatten().map(|group| ("group", group)));
+    for (what, value) in texts {
+        if let Some(problem) = claim_text_problem(value) {
+            let (path, value) = (path.to_owned(), value.clone());
+            return Err(TenantListError::Claim { path, namespace: namespace(), what, value, problem });
         }
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read(text: &str) -> Result<Vec<TenantEntry>, TenantListError> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.yaml");
-        std::fs::write(&path, text).unwrap();
-        read_tenant_list(&path)
-    }
-
-    #[test]
-    fn tenant_lists_parse_bare_or_wrapped() {
-        let list = read("- namespace: a\n- namespace: b\n  name: Team B\n  groups: [x]\n  secretName: tok\n").unwrap();
-        assert_eq!(list.len(), 2);
-        assert_eq!(list[1].identity.name.as_deref(), Some("Team B"));
-        assert_eq!(list[1].secret_name.as_deref(), Some("tok"));
-        assert_eq!(read("tenants:\n  - namespace: a\n").unwrap().len(), 1);
-        assert!(matches!(read("- namespace: a\n- namespace: a\n"), Err(TenantListError::Duplicate { .. })));
-        assert!(matches!(read("- namespace: a\n  nmae: typo\n"), Err(TenantListError::Parse { .. })));
-    }
-
-    #[test]
-    fn an_entry_lists_one_namespace_or_several() {
-        let list = read("- namespaces: [a, a-dev]\n  sub: s-1\n- namespace: b\n").unwrap();
-        assert_eq!(list[0].namespaces, ["a", "a-dev"]);
-        assert_eq!(list[0].identity.sub.as_deref(), Some("s-1"));
-        assert_eq!(list[1].namespaces, ["b"]);
-        for (text, says) in [
-            ("- namespaces: []\n", "entry 1: namespaces is empty"),
-            ("- namespace: a\n- name: x\n", "entry 2: needs namespace or namespaces"),
-            ("- namespace: a\n  namespaces: [b]\n", "entry 1: has both namespace and namespaces; give one"),
-        ] {
-            let err = read(text).unwrap_err().to_string();
-            assert!(err.starts_with("invalid tenant list ") && err.ends_with(says), "{text}: {err}");
-        }
-        let err = read("- namespaces: [a, b]\n- namespace: b\n").unwrap_err();
-        assert!(matches!(&err, TenantListError::Duplicate { namespace, .. } if namespace == "b"), "{err:?}");
-        let err = read("- namespaces: [a, a]\n").unwrap_err();
-        assert!(matches!(err, TenantListError::Duplicate { .. }), "{err:?}");
-        let err = read("- namespaces: [a, Bad_NS]\n").unwrap_err();
-        assert!(matches!(&err, TenantListError::Name { source, .. } if source.value == "Bad_NS"), "{err:?}");
-    }
-
-    #[test]
-    fn names_and_empty_items_are_refused_when_read() {
-        let err = read("- namespace: Bad_NS!\n").unwrap_err();
-        assert!(matches!(&err, TenantListError::Name { source, .. } if source.what == "namespace"), "{err:?}");
-        let err = read("- namespace: \"\"\n").unwrap_err();
-        assert!(matches!(err, TenantListError::Name { .. }), "{err:?}");
-        let err = read("- namespace: a\n  secretName: Tok\n").unwrap_err();
-        assert!(matches!(&err, TenantListError::Name { source, .. } if source.what == "secret name"), "{err:?}");
-        let err = read("- namespace: a\n  roles: [system.user, \"\"]\n").unwrap_err();
-        assert!(err.to_string().ends_with("the entry for namespace \"a\" has an empty role"), "{err}");
-        let err = read("- namespace: a\n  groups: [\" \"]\n").unwrap_err();
-        assert!(err.to_string().ends_with("has an empty group"), "{err}");
-    }
-
-    #[test]
-    fn entries_are_as_specific_as_flags_and_flags_win() {
-        let template = crate::tenant::tests::request(Identity { name: Some("flag".into()), ..Identity::default() });
-        let entry = TenantEntry {
-            namespaces: vec!["b".into(), "b-dev".into()],
-            secret_name: Some("tok".into()),
-            identity: Identity { name: Some("entry".into()), email: Some("b@x".into()), ..Identity::default() },
-        };
-        let group = entry.group(&template);
-        assert_eq!(group.namespaces, ["b", "b-dev"]);
-        let request = group.request;
-        assert_eq!((request.target.namespace.as_str(), request.target.name.as_str()), ("b", "tok"));
-        assert_eq!(request.flags.name.as_deref(), Some("flag"));
-        assert_eq!(request.flags.email.as_deref(), Some("b@x"));
-    }
-}
+#[path = "list_tests.rs"]
+mod tests;
