@@ -162,7 +162,8 @@ pub fn parse_auth_config(text: &str) -> Result<Identity, serde_saphyr::Error> {
     if text.trim().is_empty() {
         return Ok(Identity::default());
     }
-    serde_saphyr::from_str::<Identity>(text)
+    // No source snippet in errors: a key or token file given here by mistake would be quoted.
+    serde_saphyr::from_str_with_options::<Identity>(text, serde_saphyr::options! { with_snippet: false })
 }
 
 #[cfg(test)]
@@ -249,6 +250,14 @@ pub(crate) mod tests {
         assert_eq!(identity.name.as_deref(), Some("Storage Administrator"));
         assert_eq!(identity.groups, Some(vec!["*".to_string()]));
         assert_eq!(parse_auth_config("").unwrap(), Identity::default());
+    }
+
+    #[test]
+    fn auth_config_errors_never_quote_the_file() {
+        for wrong_file in ["SECRETVALUE\n", "-----BEGIN PRIVATE KEY-----\nSECRETVALUE\n", "name: a\nSECRETVALUE: [\n"] {
+            let err = crate::message::one_line(&parse_auth_config(wrong_file).unwrap_err());
+            assert!(!err.contains("SECRETVALUE") && err.contains("line"), "{err}");
+        }
     }
 
     #[test]

@@ -175,7 +175,9 @@ pub fn read_tenant_list(path: &Path) -> Result<Vec<TenantEntry>, TenantListError
 
 /// Parses and checks the text of a tenant list read from `path` (named in errors).
 pub fn parse_tenant_list(path: &Path, text: &str) -> Result<Vec<TenantEntry>, TenantListError> {
-    let RawList(raw) = serde_saphyr::from_str::<RawList>(text)
+    // No source snippet in errors: a key or token file given here by mistake would be quoted.
+    let options = serde_saphyr::options! { with_snippet: false };
+    let RawList(raw) = serde_saphyr::from_str_with_options::<RawList>(text, options)
         .map_err(|source| TenantListError::Parse { path: path.to_owned(), source: Box::new(source) })?;
     let entries = raw
         .into_iter()
