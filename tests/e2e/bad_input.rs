@@ -301,3 +301,174 @@ fn bare_command_shows_the_help_like_kubectl() {
     }
     assert_eq!(run.stdout, pxtoken("admin").arg("--help").succeeds(), "the same help as --help");
 }
+
+/// Panics if `run` wrote a control character (other than the newline ending a line) to the
+/// terminal: an ESC recolours it, a BEL rings, a CR overwrites the line.
+fn assert_no_raw_control_characters(run: &Run) {
+    let raw = |text: &str| text.chars().any(|c| c.is_control() && c != '\n');
+    assert!(!raw(&run.stderr) && !raw(&run.stdout), "a control character reached the terminal:\n{run:?}");
+}
+
+#[test]
+fn what_the_user_typed_is_escaped_in_every_error_line() {
+    let tenant = TestNamespace::new("team-esc");
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let key = ["--shared-secret-ref", "kube-system/pxkeys:shared-secret", "--issuer", "esc.io", "-v", "3"];
+    let escaped_path = at(r"\u{1b}[31mred");
+    let cases: &[(&[&str], i32, &str)] = &[
+        // Values clap refuses: its own message, the value escaped.
+        (
+            &["tenant", &tenant, "--token-duration", "1d\u{1b}[2J"],
+            2,
+            r"invalid value '1d\u{1b}[2J' for '--token-duration",
+        ),
+        (&["tenant", &tenant, "--request-timeout", "5\ns"], 2, r"invalid value '5\ns' for '--request-timeout"),
+        (&["tenant", &tenant, "-o", "yaml\u{7}"], 2, r"invalid value 'yaml\u{7}' for '--output"),
+        (&["\u{1b}]0;owned\u{7}"], 2, r"unrecognized subcommand '\u{1b}]0;owned\u{7}'"),
+        // Paths in the library's errors.
+        (
+            &["tenant", &tenant, "--auth-config", &at("\u{1b}[31mred")],
+            1,
+            &format!("cannot read auth-config {escaped_path}"),
+        ),
+        (&["tenant", "--from-file", &at("\u{1b}[31mred")], 1, &format!("cannot read tenant list {escaped_path}")),
+        (&["tenant", &tenant, "--shared-secret-file", &at("\u{1b}[31mred")], 1, &escaped_path),
+    ];
+    for (args, code, words) in cases {
+        let run = pxtoken("admin").args(*args).args(if args.len() > 2 { &key[..] } else { &[] }).run();
+        assert_error(&run, *code, &[words], "");
+        assert_no_raw_control_characters(&run);
+        assert_eq!(requests(&run), 0, "{run}");
+    }
+    // Where the token was to go.
+    let run = pxtoken("admin")
+        .args(["admin", "--token-file", &at("missing-dir/\u{1b}[31mred")])
+        .args(["--shared-secret-file", "/dev/stdin", "--issuer", "esc.io"])
+        .run_with_input(&random_secret());
+    assert_error(&run, 1, &[&format!("cannot write {}", at(r"missing-dir/\u{1b}[31mred"))], "");
+    assert_no_raw_control_characters(&run);
+}
+
+#[test]
+fn claims_and_impersonation_with_control_characters_are_refused_before_any_request() {
+    let tenant = TestNamespace::new("team-ctl");
+    let key = ["--shared-secret-ref", "kube-system/pxkeys:shared-secret", "--issuer", "ctl.io", "-v", "3"];
+    let control = "must not contain control characters";
+    let cases: &[(&[&str], &str)] = &[
+        (&["--name", "Team\nA"], r#"invalid --name "Team\nA": "#),
+        (&["--email", "a@b\u{1b}[8m"], r#"invalid --email "a@b\u{1b}[8m": "#),
+        (&["--sub", "owner\r"], r#"invalid --sub "owner\r": "#),
+        (&["--roles", "system.user,x\ty"], r#"invalid --roles "system.user,x\ty": "#),
+        (&["--groups", "dev\u{7}"], r#"invalid --groups "dev\u{7}": "#),
+        (&["--as", "alice\nImpersonate-Group: system:masters"], r#"invalid --as "alice\nImpersonate-Group"#),
+        (&["--as", "alice", "--as-group", "dev\r\n"], r#"invalid --as-group "dev\r\n": "#),
+    ];
+    for (extra, words) in cases {
+        let run = pxtoken("admin").args(["tenant", &tenant]).args(key).args(*extra).run();
+        assert_error(&run, 2, &[words, control], "");
+        assert_eq!(requests(&run), 0, "{run}");
+    }
+    let run = pxtoken("admin").args(["tenant", &tenant, "--issuer", "ctl\n.io", "-v", "3"]).run();
+    assert_error(&run, 2, &[r#"invalid --issuer "ctl\n.io": must not contain control characters"#], "");
+    assert_eq!(requests(&run), 0, "{run}");
+    // The API server would refuse a group without a user, after the request: say so first.
+    let run = pxtoken("admin").args(["tenant", &tenant]).args(key).args(["--as-group", "dev"]).run();
+    assert_error(&run, 2, &["--as-group needs --as"], "");
+    assert_eq!(requests(&run), 0, "{run}");
+    assert!(!secret_exists(&tenant, "px-k8s-user"));
+}
+
+#[test]
+fn empty_connection_flags_mean_not_given_as_in_kubectl() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-unset");
+    let px = install_operator_style(&px_ns, Some("unset.io"));
+    let unset = ["--context=", "--cluster=", "--user=", "--as=", "-n="];
+    pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).args(unset).succeeds();
+    px.verify_token(&secret_data(&tenant, "px-k8s-user")["auth-token"]);
+}
+
+#[test]
+fn a_request_timeout_past_the_clocks_range_is_refused_not_a_panic() {
+    for huge in ["18446744073709551615", "4294967296", "99999999999h"] {
+        let run = pxtoken("admin").args(["tenant", "team-x", "--issuer", "x", "--request-timeout", huge]).run();
+        assert_error(&run, 2, &[&format!("invalid --request-timeout {huge:?}"), "e.g. 1s, 2m, 3h"], "");
+    }
+}
+
+#[test]
+fn token_files_that_name_no_file_are_refused_and_others_are_kept_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret");
+    let secret = random_secret();
+    std::fs::write(&secret_file, &secret).unwrap();
+    let admin = || {
+        let mut cmd = pxtoken("admin");
+        cmd.args(["admin", "--issuer", "files.io", "--shared-secret-file"]).arg(&secret_file);
+        cmd
+    };
+    for (flag, path) in [("--token-file", "."), ("--token-file", "tokens/"), ("-o", "")] {
+        let run = admin().args([flag, path]).run();
+        let flag = if flag == "-o" { "--output" } else { flag };
+        assert_error(&run, 2, &[&format!("invalid {flag} {path:?}: not a file name")], &secret);
+    }
+    let run = pxtoken("admin").args(["generate", "--auth-config", "/dev/null", "--output", "."]).run();
+    assert_error(&run, 2, &[r#"invalid --output ".": not a file name"#], "");
+
+    // A symlink is followed and kept (to a file: written privately there; to a device: in place).
+    let target = dir.path().join("admin.jwt");
+    let link = dir.path().join("current.jwt");
+    std::fs::write(&target, "old").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let run = admin().arg("--token-file").arg(&link).run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert!(std::fs::read_to_string(&target).unwrap().starts_with("eyJ"), "the token is not behind the link");
+    let to_device = dir.path().join("discard.jwt");
+    std::os::unix::fs::symlink("/dev/null", &to_device).unwrap();
+    let run = admin().arg("--token-file").arg(&to_device).run();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stderr.contains("token written to") && !run.stderr.contains("mode 0600"), "{run}");
+    assert!(std::fs::symlink_metadata(&to_device).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert!(run.stdout.is_empty(), "the token went to stdout as well:\n{run}");
+
+    // The pxctl line reads the file back with one shell word, whatever the path.
+    let spaced = dir.path().join("my admin token.jwt");
+    let out = admin().arg("--token-file").arg(&spaced).arg("--print-pxctl-context").succeeds();
+    assert_eq!(out.trim(), format!("pxctl context create admin --token=\"$(cat '{}')\"", spaced.display()));
+}
+
+#[test]
+fn key_and_list_files_of_the_wrong_kind_are_named_without_being_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = random_secret();
+    let secret_file = dir.path().join("shared-secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "").unwrap();
+    let offline = ["generate", "--auth-config", "/dev/null", "--issuer", "files.io"];
+    let cases: &[(&str, &std::path::Path, &str)] = &[
+        (
+            "--ecdsa-private-keyfile",
+            &empty,
+            "is not an ECDSA P-256 private key in PEM form (SEC1 or PKCS#8): the file is empty",
+        ),
+        (
+            "--rsa-private-keyfile",
+            &secret_file,
+            "is not an RSA private key in PEM form (PKCS#1 or PKCS#8): no PEM block",
+        ),
+        ("--ecdsa-private-keyfile", &secret_file, "no PEM block"),
+    ];
+    for (flag, path, words) in cases {
+        let run = pxtoken("admin").args(offline).arg(flag).arg(path).run();
+        assert_error(&run, 1, &[flag, words], &secret);
+    }
+    // The shared secret given where a YAML file belongs: said where, never shown.
+    let key = ["--shared-secret-file", "/dev/null", "--issuer", "files.io"];
+    let run = pxtoken("admin").args(["tenant", "team-x", "--auth-config"]).arg(&secret_file).args(key).run();
+    assert_error(&run, 1, &["invalid auth-config", "line 1"], &secret);
+    let run = pxtoken("admin").args(["tenant", "--from-file"]).arg(&secret_file).args(key).run();
+    assert_error(&run, 1, &["invalid tenant list", "found text where a list of tenant entries was expected"], &secret);
+}
