@@ -100,9 +100,10 @@ pub fn parse_token_duration(input: &str) -> Result<Duration, DurationError> {
     Ok(duration)
 }
 
-/// Why a `--request-timeout` was refused.
+/// Why a duration in kubectl's grammar (`--request-timeout`, and `--clock-skew`, which shares
+/// it) was refused. Names no flag: the same text serves both, and clap says which was given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid --request-timeout {input:?}: expected 0 (no timeout) or a number with a unit, e.g. 1s, 2m, 3h, 1m30s")]
+#[error("invalid duration {input:?}: expected 0 or a number with a unit, e.g. 1s, 2m, 3h, 1m30s")]
 pub struct RequestTimeoutError {
     input: String,
 }
@@ -206,6 +207,8 @@ mod tests {
             assert!(parse_request_timeout(bad).is_err(), "{bad:?}");
         }
         assert_eq!(parse_request_timeout("4294967295"), Ok(Some(Duration::from_secs(u32::MAX.into()))));
+        let err = parse_request_timeout("5x").unwrap_err().to_string();
+        assert_eq!(err, r#"invalid duration "5x": expected 0 or a number with a unit, e.g. 1s, 2m, 3h, 1m30s"#);
     }
 
     mod properties {

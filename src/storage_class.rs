@@ -127,7 +127,9 @@ impl StorageClassOptions {
 pub enum StorageClassError {
     #[error(transparent)]
     Name(#[from] InvalidName),
-    #[error("invalid parameter {input:?}: expected KEY=VALUE with a non-empty key and value, e.g. repl=3")]
+    #[error(
+        "invalid parameter {input:?}: expected KEY=VALUE with a non-empty key and value (no spaces in the key, no control characters), e.g. repl=3"
+    )]
     MalformedParam { input: String },
     #[error(
         "parameter {key:?} is part of the tenant Secret wiring this class sets itself; it cannot be given as a parameter"
@@ -139,12 +141,14 @@ pub enum StorageClassError {
     ReclaimPolicy { input: String },
 }
 
-/// One `KEY=VALUE` parameter; the value may itself contain `=`.
+/// One `KEY=VALUE` parameter; the value may itself contain `=`. A blank value or a control
+/// character (a pasted newline, an escape sequence) is refused here rather than by Portworx when
+/// a volume is provisioned.
 pub fn parse_param(input: &str) -> Result<(String, String), StorageClassError> {
+    let key_ok = |key: &str| !key.is_empty() && !key.chars().any(|c| c.is_whitespace() || c.is_control());
+    let value_ok = |value: &str| !value.trim().is_empty() && !value.chars().any(char::is_control);
     match input.split_once('=') {
-        Some((key, value)) if !key.is_empty() && !value.is_empty() && !key.chars().any(char::is_whitespace) => {
-            Ok((key.to_owned(), value.to_owned()))
-        }
+        Some((key, value)) if key_ok(key) && value_ok(value) => Ok((key.to_owned(), value.to_owned())),
         _ => Err(StorageClassError::MalformedParam { input: input.to_owned() }),
     }
 }

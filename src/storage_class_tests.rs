@@ -67,7 +67,7 @@ fn a_tenant_pins_one_namespace_and_the_rest_is_as_asked() {
 
 #[test]
 fn malformed_reserved_and_repeated_params_are_refused() {
-    for bad in ["repl", "=3", "repl=", "re pl=3", ""] {
+    for bad in ["repl", "=3", "repl=", "re pl=3", "", "repl= ", "repl=3\n", "io\u{1b}[1m=db", "label=a\tb"] {
         assert_eq!(parse_param(bad), Err(StorageClassError::MalformedParam { input: bad.into() }), "{bad:?}");
     }
     assert_eq!(parse_param("label=a=b").unwrap(), ("label".into(), "a=b".into()), "only the first = splits");

@@ -390,11 +390,16 @@ fn empty_connection_flags_mean_not_given_as_in_kubectl() {
 }
 
 #[test]
-fn a_request_timeout_past_the_clocks_range_is_refused_not_a_panic() {
+fn request_timeouts_past_the_clocks_range_and_bad_clock_skews_are_usage_errors() {
     for huge in ["18446744073709551615", "4294967296", "99999999999h"] {
         let run = pxtoken("admin").args(["tenant", "team-x", "--issuer", "x", "--request-timeout", huge]).run();
-        assert_error(&run, 2, &[&format!("invalid --request-timeout {huge:?}"), "e.g. 1s, 2m, 3h"], "");
+        let words = [&format!("invalid value '{huge}' for '--request-timeout <DURATION>'"), "e.g. 1s, 2m, 3h"];
+        assert_error(&run, 2, &words, "");
     }
+    // --clock-skew shares the grammar, and its errors name it, not --request-timeout.
+    let run = pxtoken("admin").args(["tenant", "team-x", "--issuer", "x", "--clock-skew", "10 min"]).run();
+    assert_error(&run, 2, &[r#"for '--clock-skew <DURATION>': invalid duration "10 min": expected 0 or"#], "");
+    assert!(!run.stderr.contains("request-timeout"), "{run}");
 }
 
 #[test]

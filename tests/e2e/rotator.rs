@@ -212,6 +212,7 @@ fn bad_input_is_refused_before_any_request() {
             "error: invalid --tenant-namespaces \"Team_B\": a lowercase RFC 1123 label",
         ),
         (&["--image", ""], 2, "error: invalid --image \"\": must not be empty"),
+        (&["--image", "repo/px:1\n"], 2, "error: invalid --image \"repo/px:1\\n\": an image reference has no spaces"),
         (&["--name", "Rotator"], 2, "error: invalid --name \"Rotator\": a lowercase RFC 1123 subdomain"),
         (&["-n", "Bad_NS"], 2, "error: invalid --namespace \"Bad_NS\""),
         (&["-o", "wide"], 2, "error: invalid value 'wide' for '--output <FORMAT>'"),

@@ -197,6 +197,8 @@ fn bad_input_fails_before_any_request() {
     // With --apply and a kubeconfig that does not exist: a request would fail differently.
     for (args, code, expected) in [
         (&["--param", "repl", "--apply"][..], 2, "error: invalid value 'repl' for '--param <KEY=VALUE>'"),
+        (&["--param", "repl= ", "--apply"], 2, "error: invalid value 'repl= ' for '--param <KEY=VALUE>'"),
+        (&["--param", "repl=3\u{1b}[0m"], 2, r"error: invalid value 'repl=3\u{1b}[0m' for '--param <KEY=VALUE>'"),
         (&["--reclaim-policy", "delete"], 2, "error: invalid value 'delete' for '--reclaim-policy <POLICY>'"),
         (&["--dry-run=server"], 2, "error: the following required arguments were not provided: --apply"),
         (

@@ -53,6 +53,18 @@ pub fn check_not_empty(flag: &str, value: Option<&str>) -> Result<(), UsageError
     }
 }
 
+/// Refuses a container image reference with blanks or control characters (a pasted newline
+/// would reach the manifest and fail only when the CronJob runs), or an empty one.
+pub fn check_image(flag: &str, value: &str) -> Result<(), UsageError> {
+    check_not_empty(flag, Some(value))?;
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(UsageError(format!(
+            "invalid {flag} {value:?}: an image reference has no spaces or control characters"
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses a value of `flag` that goes into a token as text (a claim, the issuer) when it is
 /// blank (`--name ''` would issue a token without a name) or holds control characters.
 pub fn check_claim_text(flag: &str, value: Option<&str>) -> Result<(), UsageError> {
@@ -135,6 +147,9 @@ mod tests {
             assert_eq!(err, format!("invalid --token-file {bad:?}: not a file name"));
         }
         assert!(check_output_file("--output", Path::new("admin.jwt")).is_ok());
+        let err = check_image("--image", "repo/img:1\n").unwrap_err().to_string();
+        assert_eq!(err, r#"invalid --image "repo/img:1\n": an image reference has no spaces or control characters"#);
+        assert!(check_image("--image", "ghcr.io/a/b:1.0@sha256:00").is_ok());
         let err = check_claim_text("--sub", Some("a\nb")).unwrap_err().to_string();
         assert_eq!(err, r#"invalid --sub "a\nb": must not contain control characters"#);
         let err = list_flag("--roles", &["system.user,\u{1b}[1m".to_string()]).unwrap_err().to_string();

@@ -13,7 +13,7 @@ use pxtoken::rotator_manifest::{
     build_rotator_manifest,
 };
 
-use crate::checks::{UsageError, check_name, check_not_empty};
+use crate::checks::{UsageError, check_image, check_name};
 use crate::cli::{GlobalArgs, KeyArgs, ObjectOutput, token_duration};
 
 pub const ABOUT: &str = "Run token rotation inside the cluster on a schedule";
@@ -109,7 +109,7 @@ fn validate(args: &ManifestArgs, global: &GlobalArgs) -> Result<(), UsageError> 
     for namespace in &args.tenant_namespaces {
         check_name("--tenant-namespaces", NameRule::Label, namespace)?;
     }
-    check_not_empty("--image", Some(&args.image))
+    check_image("--image", &args.image)
 }
 
 pub async fn exec(args: RotatorArgs, global: &GlobalArgs) -> anyhow::Result<()> {
