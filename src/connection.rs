@@ -78,6 +78,9 @@ pub enum ConnectError {
     },
     #[error("cannot use context \"\" from kubeconfig: {origin} sets no current-context")]
     NoCurrentContext { origin: String },
+    /// kube would connect without credentials (anonymously) instead; kubectl refuses too.
+    #[error("user {user:?} not found in kubeconfig {origin}")]
+    NoSuchUser { user: String, origin: String },
     #[error("cannot use in-cluster config")]
     InCluster(#[source] InClusterError),
     /// The context's `exec` credential plugin failed; `reason` never holds its output or
@@ -156,6 +159,11 @@ impl ConnectionOptions {
         let context = self.context.clone().or_else(|| kubeconfig.current_context.clone()).unwrap_or_default();
         if context.is_empty() && self.cluster.is_none() {
             return Err(ConnectError::NoCurrentContext { origin });
+        }
+        if let Some(user) = &self.user
+            && !kubeconfig.auth_infos.iter().any(|auth| &auth.name == user)
+        {
+            return Err(ConnectError::NoSuchUser { user: user.clone(), origin });
         }
         let config = Config::from_custom_kubeconfig(kubeconfig, &options)
             .await

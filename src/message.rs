@@ -1,9 +1,24 @@
 //! Error text on one line: the SPEC's `error:` line, and reasons from libraries (kube, YAML
 //! parsers) whose messages span lines or repeat their causes.
 
-/// Collapses every run of whitespace, newlines included, into one space.
+/// Puts text on one line: every run of whitespace that holds a line break or a tab becomes one
+/// space, and the ends are trimmed. Runs of plain spaces are kept, so a quoted value the user
+/// typed (`--name "  "`) is shown as typed.
 pub fn fold_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut folded = String::with_capacity(text.len());
+    let mut run = String::new();
+    for c in text.trim().chars() {
+        if c.is_whitespace() {
+            run.push(c);
+            continue;
+        }
+        if !run.is_empty() {
+            folded.push_str(if run.chars().all(|c| c == ' ') { &run } else { " " });
+            run.clear();
+        }
+        folded.push(c);
+    }
+    folded
 }
 
 /// Text as a terminal may safely show it: control characters (an ESC that would recolour the
@@ -78,6 +93,12 @@ mod tests {
         assert!(!line.contains("SECRET-TOKEN"), "{line}");
         assert!(line.starts_with("invalid file: "), "{line}");
         assert!(line.ends_with("at line 5, column 9"), "{line}");
+    }
+
+    #[test]
+    fn line_breaks_fold_and_typed_spaces_stay() {
+        assert_eq!(fold_whitespace("  a\n   b\tc  d \r\n"), "a b c  d");
+        assert_eq!(one_line(&Outer("\"  \"", std::io::Error::other("must\nnot"))), "cannot load \"  \": must not");
     }
 
     #[test]

@@ -265,6 +265,8 @@ fn empty_roles_groups_and_claims_are_refused() {
     }
     let run = pxtoken("admin").args(["admin", "--email", ""]).args(key).run();
     assert_error(&run, 2, &[r#"invalid --email "": must not be empty"#], "");
+    let run = pxtoken("admin").args(["admin", "--shared-secret", "", "--issuer", "empty.io"]).run();
+    assert_error(&run, 2, &["invalid --shared-secret: must not be empty"], "");
     let run = pxtoken("admin").args(["tenant", &tenant, "--issuer", "", "-v", "3"]).run();
     assert_error(&run, 2, &[r#"invalid --issuer "": must not be empty"#], "");
     assert_eq!(requests(&run), 0, "{run}");
@@ -380,10 +382,15 @@ fn claims_and_impersonation_with_control_characters_are_refused_before_any_reque
 }
 
 #[test]
-fn empty_connection_flags_mean_not_given_as_in_kubectl() {
+fn connection_flags_are_read_as_kubectl_reads_them() {
     let px_ns = TestNamespace::new("px");
     let tenant = TestNamespace::new("team-unset");
     let px = install_operator_style(&px_ns, Some("unset.io"));
+    // A user the kubeconfig does not have: refused, not a request without credentials.
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns, "--user", "nosuch", "-v", "3"]).run();
+    assert_error(&run, 1, &[r#"user "nosuch" not found in kubeconfig"#, "check --context, --cluster, --user"], "");
+    assert_eq!(requests(&run), 0, "{run}");
+    // Empty means not given.
     let unset = ["--context=", "--cluster=", "--user=", "--as=", "-n="];
     pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).args(unset).succeeds();
     px.verify_token(&secret_data(&tenant, "px-k8s-user")["auth-token"]);

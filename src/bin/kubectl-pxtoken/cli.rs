@@ -207,6 +207,10 @@ impl KeyArgs {
             check_part(flag, value, check_secret_name(&reference.name))?;
             check_part(flag, value, check_secret_key(&reference.key))?;
         }
+        if self.shared_secret.as_deref() == Some("") {
+            // Never quoted: this flag holds a secret.
+            return Err(UsageError("invalid --shared-secret: must not be empty".into()));
+        }
         check_claim_text("--issuer", self.issuer.as_deref())
     }
 

@@ -258,7 +258,7 @@ fn connect(err: &ConnectError) -> Option<String> {
             Some("run the plugin yourself to see why, or choose another --context or --user".into())
         }
         ConnectError::NoConfig => Some("pass --kubeconfig or set KUBECONFIG".into()),
-        ConnectError::Context { .. } | ConnectError::NoCurrentContext { .. } => {
+        ConnectError::Context { .. } | ConnectError::NoCurrentContext { .. } | ConnectError::NoSuchUser { .. } => {
             Some("check --context, --cluster, --user".into())
         }
         ConnectError::InCluster(_) | ConnectError::Client { .. } => None,
