@@ -2,6 +2,7 @@
 //! and every token it stores is accepted by openstorage's own verifier.
 
 use crate::support::openstorage::{self, PeerKey};
+use crate::support::webhook::SecretUpdateWebhook;
 use crate::support::*;
 use serde_json::Value;
 
@@ -167,6 +168,50 @@ fn token_duration_sets_exp() {
         assert_eq!(exp - iat, seconds + 600, "{duration}: exp {exp}, iat {iat}");
         assert!((exp - issued - seconds).abs() <= 300, "{duration}: exp {exp} is not {seconds}s after {issued}");
     }
+}
+
+#[test]
+fn a_secret_another_writer_changes_between_read_and_write_is_not_clobbered() {
+    let px_ns = TestNamespace::new("px");
+    let tenant = TestNamespace::new("team-race");
+    let px = install_operator_style(&px_ns, Some("race.io"));
+    pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).succeeds();
+    let (first_token, first) = stored_token_claims(&tenant, &px);
+
+    // Another writer (a colleague, a rotator elsewhere) annotates the Secret after the plugin read
+    // it and before its write is stored: inside the API server's handling of the plugin's update.
+    let namespace = tenant.name().to_owned();
+    let wrote = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let other_writer = wrote.clone();
+    let webhook = SecretUpdateWebhook::start(&tenant, move |request| {
+        if request.name == "px-k8s-user" && !other_writer.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            kubectl("admin")
+                .args(["annotate", "secret", "px-k8s-user", "-n", &namespace, "example.com/reviewed-by=carol"])
+                .succeeds();
+        }
+    });
+    let run = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).run();
+    assert!(wrote.load(std::sync::atomic::Ordering::SeqCst), "the other writer never ran:\n{run}");
+    assert_eq!(run.code, Some(1), "{run}");
+    let changed = format!(
+        "error: secret {tenant}/px-k8s-user changed while the token was being issued; nothing was written, run the command again"
+    );
+    assert_eq!(run.stderr.trim_end(), changed, "{run}");
+    let secret = get_json("secret", Some(&tenant), "px-k8s-user").unwrap();
+    assert_eq!(
+        secret["metadata"]["annotations"]["example.com/reviewed-by"], "carol",
+        "the other writer's change was lost"
+    );
+    assert_eq!(secret_data(&tenant, "px-k8s-user")["auth-token"], first_token, "a token was written over it");
+    drop(webhook);
+
+    // Run again, as the error says: a token over the Secret as it is now, same identity.
+    let line = pxtoken("admin").args(["tenant", &tenant, "--px-namespace", &px_ns]).succeeds();
+    assert!(line.starts_with(&format!("secret/px-k8s-user configured in {tenant} ")), "{line}");
+    let (_, claims) = stored_token_claims(&tenant, &px);
+    assert_eq!(claims["sub"], first["sub"]);
+    let secret = get_json("secret", Some(&tenant), "px-k8s-user").unwrap();
+    assert_eq!(secret["metadata"]["annotations"]["example.com/reviewed-by"], "carol");
 }
 
 #[test]
