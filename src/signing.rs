@@ -120,7 +120,7 @@ impl SigningKey {
 /// empty file, the shared secret or a certificate given for a private key) rather than a PEM
 /// parser's ("PEM preamble contains invalid data (NUL byte)" for an empty file). `accepted` are
 /// the PEM labels the caller reads. Names the label at most, never the contents.
-fn pem_problem(pem: &[u8], accepted: &[&str]) -> Option<String> {
+pub(crate) fn pem_problem(pem: &[u8], accepted: &[&str]) -> Option<String> {
     if pem.iter().all(u8::is_ascii_whitespace) {
         return Some("the file is empty".into());
     }
@@ -129,7 +129,7 @@ fn pem_problem(pem: &[u8], accepted: &[&str]) -> Option<String> {
     };
     let label = text.lines().find_map(|line| line.trim().strip_prefix("-----BEGIN ")?.strip_suffix("-----"));
     match label {
-        None => Some("no PEM block (-----BEGIN ... PRIVATE KEY-----) in it".into()),
+        None => Some("no PEM block (a -----BEGIN ...----- line) in it".into()),
         Some(label) if !accepted.contains(&label) => Some(format!("it holds a {label:?} PEM block")),
         Some(_) => None,
     }
@@ -223,7 +223,7 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(reason(""), "the file is empty");
-        assert_eq!(reason("SECRETVALUE\n"), "no PEM block (-----BEGIN ... PRIVATE KEY-----) in it");
+        assert_eq!(reason("SECRETVALUE\n"), "no PEM block (a -----BEGIN ...----- line) in it");
         assert_eq!(reason("-----BEGIN PUBLIC KEY-----\nSECRETVALUE\n"), r#"it holds a "PUBLIC KEY" PEM block"#);
         let err = SigningKey::rsa_pem(secret_bytes(vec![0xff, 0xfe, 0]), "k.pem").unwrap_err().to_string();
         assert!(err.ends_with("(PKCS#1 or PKCS#8): it is not text (a PEM file is)"), "{err}");

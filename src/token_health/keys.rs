@@ -80,6 +80,10 @@ pub enum VerifyKeyError {
     EmptySharedSecret { origin: String },
     #[error("{origin} holds a private key where a {wanted} public key was expected")]
     PrivateKeyGiven { origin: String, wanted: &'static str },
+    /// Empty, not text, no PEM block, or a PEM block of another kind: said as such rather than
+    /// as the parser's `InvalidKeyFormat`.
+    #[error("{origin} is not an {wanted} public key in PEM form: {reason}")]
+    NotPublicKeyPem { origin: String, wanted: &'static str, reason: String },
     #[error("{origin} is not an RSA public key in PEM form (PKIX or PKCS#1)")]
     BadRsaPublicKey {
         origin: String,
@@ -110,7 +114,7 @@ impl VerifyKey {
 
     /// An RSA public key in PEM (`PUBLIC KEY` or `RSA PUBLIC KEY`), as `--rsa-public-keyfile`.
     pub fn rsa_public_pem(pem: &[u8], origin: &str) -> Result<VerifyKey, VerifyKeyError> {
-        refuse_private(pem, origin, "RSA")?;
+        refuse_private(pem, origin, "RSA", &["PUBLIC KEY", "RSA PUBLIC KEY"])?;
         let key = DecodingKey::from_rsa_pem(pem)
             .map_err(|source| VerifyKeyError::BadRsaPublicKey { origin: origin.to_owned(), source })?;
         Ok(VerifyKey { kind: KeyKind::Rsa, key })
@@ -118,7 +122,7 @@ impl VerifyKey {
 
     /// An ECDSA P-256 public key in PEM (`PUBLIC KEY`), as `--ecdsa-public-keyfile`.
     pub fn ecdsa_public_pem(pem: &[u8], origin: &str) -> Result<VerifyKey, VerifyKeyError> {
-        refuse_private(pem, origin, "ECDSA")?;
+        refuse_private(pem, origin, "ECDSA", &["PUBLIC KEY"])?;
         let bad = |source| VerifyKeyError::BadEcdsaPublicKey { origin: origin.to_owned(), source };
         let key = DecodingKey::from_ec_pem(pem).map_err(bad)?;
         // Building a verifier parses the point on P-256: a P-384 key or a broken point fails
@@ -154,10 +158,16 @@ impl VerifyKey {
     }
 }
 
-fn refuse_private(pem: &[u8], origin: &str, wanted: &'static str) -> Result<(), VerifyKeyError> {
+fn refuse_private(pem: &[u8], origin: &str, wanted: &'static str, accepted: &[&str]) -> Result<(), VerifyKeyError> {
     // Only the PEM armour is looked at; the key body is never copied into the error.
     let armour = pem.windows(11).any(|w| w == b"PRIVATE KEY");
-    if armour { Err(VerifyKeyError::PrivateKeyGiven { origin: origin.to_owned(), wanted }) } else { Ok(()) }
+    if armour {
+        return Err(VerifyKeyError::PrivateKeyGiven { origin: origin.to_owned(), wanted });
+    }
+    match crate::signing::pem_problem(pem, accepted) {
+        Some(reason) => Err(VerifyKeyError::NotPublicKeyPem { origin: origin.to_owned(), wanted, reason }),
+        None => Ok(()),
+    }
 }
 
 /// The keys a node verifies with. Empty means "no key available": tokens are then judged

@@ -331,6 +331,10 @@ fn verification_keys_refuse_the_wrong_material() {
     assert!(VerifyKey::ecdsa_public_pem(b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "x").is_err());
     assert!(VerifyKey::shared_secret(&secret_bytes(""), "env").is_err());
     assert_eq!(shared().kinds(), vec![KeyKind::SharedSecret]);
+    let err = VerifyKey::ecdsa_public_pem(b"", "e.pem").unwrap_err().to_string();
+    assert_eq!(err, "e.pem is not an ECDSA public key in PEM form: the file is empty");
+    let err = VerifyKey::rsa_public_pem(b"SECRETVALUE\n", "s.txt").unwrap_err().to_string();
+    assert_eq!(err, "s.txt is not an RSA public key in PEM form: no PEM block (a -----BEGIN ...----- line) in it");
 }
 
 proptest! {

@@ -477,6 +477,14 @@ fn key_and_list_files_of_the_wrong_kind_are_named_without_being_quoted() {
         let run = pxtoken("admin").args(offline).arg(flag).arg(path).run();
         assert_error(&run, 1, &[flag, words], &secret);
     }
+    for (flag, words) in [
+        ("--ecdsa-public-keyfile", "is not an ECDSA public key in PEM form: the file is empty"),
+        ("--rsa-public-keyfile", "is not an RSA public key in PEM form: the file is empty"),
+    ] {
+        let run =
+            pxtoken("admin").args(["inspect", "-", "--issuer", "files.io", flag]).arg(&empty).run_with_input("a.b.c");
+        assert_error(&run, 1, &[flag, words], "");
+    }
     // The shared secret given where a YAML file belongs: said where, never shown.
     let key = ["--shared-secret-file", "/dev/null", "--issuer", "files.io"];
     let run = pxtoken("admin").args(["tenant", "team-x", "--auth-config"]).arg(&secret_file).args(key).run();
