@@ -43,9 +43,9 @@ pub struct TenantArgs {
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
     /// With --from-file: how many tenants to onboard at once
-    // 8 (scripts/bench/tenants.sh): on a busy local API server 4–64 are alike (the server is the
-    // limit); over a 10 ms link 8 is 1.9× faster than 4. 16 and 64 are faster still there, but
-    // each connection costs ~60 KB: 8 keeps peak memory within 15 % of one tenant's.
+    // 8 (scripts/bench/tenants.sh): over a 10 ms link 8 is 1.3–1.9× faster than 4, and 16–64
+    // faster still, but each connection costs ~60 KB: 8 keeps peak memory within 15 % of one
+    // tenant's (16 is about +19 %).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     #[command(flatten)]
