@@ -21,6 +21,9 @@
 # one-tenant figure.
 set -euo pipefail
 : "${STATE:?run through scripts/bench.sh}" "${BIN:?}" "${PEER:?}" "${KUBECONFIG:?}"
+for tool in curl python3; do
+  command -v "$tool" >/dev/null || { echo "error: $tool not found (apt-get install curl python3)" >&2; exit 1; }
+done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 N="${BENCH_TENANTS:-1000}"
 LOOP_N="${BENCH_LOOP_TENANTS:-100}"
