@@ -9,7 +9,10 @@
 #   - `list -A` over 1,000 and then 10,000 token Secrets: wall time against
 #     `kubectl get secrets -A -l <managed-by>` over the same Secrets, API requests, and peak memory
 #     (flat: at 10,000 within 15 % of 1,000).
-# Usage: scripts/bench.sh [RUNS]   (needs hyperfine, jq, bc, /usr/bin/time; builds a release binary)
+#   - bulk onboarding, the concurrency sweep and one tenant against the client-go floor
+#     (scripts/bench/tenants.sh, which says what it measures).
+# Usage: scripts/bench.sh [RUNS]   (needs hyperfine, jq, bc, curl, python3, /usr/bin/time and Go;
+# builds a release binary; several minutes on 2 cores)
 #        BENCH=list scripts/bench.sh   measures only `list`
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +28,7 @@ mkdir -p "$STATE/plugins"
 trap 'bash tests/cluster/down.sh "$STATE/cluster" >/dev/null 2>&1 || true' EXIT
 
 echo "==> building the release binary"
-cargo build --release --quiet --bin kubectl-pxtoken
+cargo build --release --locked --quiet --bin kubectl-pxtoken
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/kubectl-pxtoken"
 ln -sf "$BIN" "$STATE/plugins/kubectl-pxtoken"
 KUBECTL="$(bash tests/cluster/ensure-kubectl.sh)"
@@ -71,7 +74,7 @@ size=$(stat -c %s "$BIN")
 
 seed=$(mean "$STATE/tenant.json" 0)
 echo
-echo "## Results ($(date -u +%F), $(nproc) cores)"
+echo "## Results ($(date -u +%F), $(nproc) cores, load average $(uptime | sed 's/.*load average: //'))"
 printf '| measure | value | ratio |\n|---|---|---|\n'
 for i in 0 1 2; do
   name=$(jq -r ".results[$i].command" "$STATE/tenant.json")
@@ -85,7 +88,10 @@ printf '| kubectl-pxtoken --version (median) | %.2f ms | %.3f× `kubectl version
 printf '| API requests, one tenant with discovery | %s | |\n' "$discover_requests"
 printf '| API requests, one tenant with --shared-secret-ref and --issuer | %s | budget 3 |\n' "$explicit_requests"
 printf '| peak memory, one tenant | %s KiB | budget 15 MiB |\n' "$peak_kb"
-printf '| release binary (stripped) | %s bytes | %.3f× kubectl (budget 6 MB) |\n' "$size" "$(echo "$size / $(stat -L -c %s "$KUBECTL")" | bc -l)"
+printf '| release binary (stripped) | %s bytes | %.3f× kubectl (budget 6,000,000) |\n' "$size" "$(echo "$size / $(stat -L -c %s "$KUBECTL")" | bc -l)"
+
+# Bulk onboarding, the concurrency sweep, peak memory by tenant count, one tenant vs its floor.
+STATE="$STATE" BIN="$BIN" PEER="$PEER" RUNS="$RUNS" bash scripts/bench/tenants.sh
 fi
 
 # --- list -A over many token Secrets -----------------------------------------------------------

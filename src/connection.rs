@@ -411,3 +411,7 @@ mod tests {
         assert_eq!(exec_failure(&kube::Error::LinesCodecMaxLineLengthExceeded), None);
     }
 }
+
+#[cfg(test)]
+#[path = "connection_tests.rs"]
+mod kubeconfig_auth_tests;

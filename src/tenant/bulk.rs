@@ -32,22 +32,23 @@ impl BulkSummary {
 /// `on_result` as it completes (in completion order): `Err` when nothing was written for it, else
 /// one result per namespace. A tenant fails when any of its namespaces does. An error from
 /// `on_result` (say, stdout closed) stops launching new work and is returned once the writes in
-/// flight are done.
+/// flight are done. Groups are taken from `groups` only as work starts, so memory stays flat in
+/// the number of tenants when they are built lazily (say, from a list's entries).
 pub async fn onboard_many<E>(
     conn: &Connection,
     setup: &SigningSetup,
-    groups: Vec<TenantGroup>,
+    groups: impl IntoIterator<Item = TenantGroup>,
     concurrency: usize,
     mut on_result: impl FnMut(&TenantGroup, Result<Vec<NamespaceResult>, TenantError>) -> Result<(), E>,
 ) -> Result<BulkSummary, E> {
-    let total = groups.len();
     let mut results = futures::stream::iter(groups.into_iter().map(|group| async move {
         let result = onboard_group(conn, setup, &group).await;
         (group, result)
     }))
     .buffer_unordered(concurrency.max(1));
-    let mut failed = 0;
+    let (mut total, mut failed) = (0, 0);
     while let Some((group, result)) = results.next().await {
+        total += 1;
         let ok = result.as_ref().is_ok_and(|namespaces| namespaces.iter().all(|(_, r)| r.is_ok()));
         failed += usize::from(!ok);
         on_result(&group, result)?;
@@ -93,5 +94,22 @@ mod tests {
         });
         assert_eq!(result, Err("stdout closed"));
         assert_eq!(sent.len(), 1, "no tenant started after the failure: {sent:?}");
+    }
+
+    #[test]
+    fn groups_are_built_only_as_their_turn_comes() {
+        let admin = Identity { roles: Some(vec!["system.admin".into()]), ..Identity::default() };
+        let built = std::cell::Cell::new(0);
+        // Refused locally (no request); each group is counted when the run takes it.
+        let groups = (0..1000).map(|_| {
+            built.set(built.get() + 1);
+            TenantGroup::single(request(admin.clone()))
+        });
+        let result = block_on(async {
+            let (conn, _api) = fake_api::connection(vec![]);
+            onboard_many(&conn, &setup(), groups, 4, |_, _| Err("stop")).await
+        });
+        assert_eq!(result, Err("stop"));
+        assert!(built.get() <= 5, "{} of 1000 groups built before the first result", built.get());
     }
 }
