@@ -10,10 +10,12 @@
 #     `kubectl get secrets -A -l <managed-by>` over the same Secrets, API requests, and peak memory
 #     (flat: at 10,000 within 15 % of 1,000).
 #   - bulk onboarding, the concurrency sweep and one tenant against the client-go floor
-#     (scripts/bench/tenants.sh, which says what it measures).
+#     (scripts/bench/tenants.sh, which says what it measures);
+#   - `rotate -A --all` over 1,000 tenants against its floor and the documented loop
+#     (scripts/bench/rotate.sh), first, while no other token Secret exists.
 # Usage: scripts/bench.sh [RUNS]   (needs hyperfine, jq, bc, curl, python3, /usr/bin/time and Go;
 # builds a release binary; several minutes on 2 cores)
-#        BENCH=list scripts/bench.sh   measures only `list`
+#        BENCH=list scripts/bench.sh   measures only `list`; BENCH=rotate only `rotate`
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -55,6 +57,11 @@ SEED
 requests() { "$@" -v 3 2>&1 >/dev/null | grep -c ': requesting$' || true; }
 mean() { jq -r ".results[$2].mean" "$1"; }
 median() { jq -r ".results[$2].median" "$1"; }
+
+if [ "$BENCH" = all ] || [ "$BENCH" = rotate ]; then
+  STATE="$STATE" BIN="$BIN" PEER="$PEER" bash scripts/bench/rotate.sh
+  [ "$BENCH" = all ] || exit 0
+fi
 
 if [ "$BENCH" = all ]; then
 echo "==> one tenant, $RUNS runs each"

@@ -44,28 +44,8 @@ DEFAULT_C="$("$BIN" tenant --help | sed -n 's/.*--concurrency.*\[default: \([0-9
 [ -n "$DEFAULT_C" ] || { echo "error: cannot read --concurrency's default from kubectl-pxtoken tenant --help" >&2; exit 1; }
 KEY=(--shared-secret-ref kube-system/pxkeys:shared-secret --issuer portworx.com)
 
-log() { echo "==> $*" >&2; }
-
-# timed FILE CMD…: runs CMD (stdout discarded, stderr kept for a failure) and appends its wall
-# time in microseconds to FILE (bash's own clock: no process is started to read it).
-timed() {
-  local file=$1 t0 t1
-  shift
-  t0=${EPOCHREALTIME/./}
-  if ! "$@" >/dev/null 2>"$OUT/last.err"; then
-    echo "error: benchmark command failed: $*" >&2
-    tail -n 20 "$OUT/last.err" >&2
-    exit 1
-  fi
-  t1=${EPOCHREALTIME/./}
-  echo $((t1 - t0)) >>"$file"
-}
-# median FILE: median of the numbers in FILE, one a line.
-median() { sort -g "$1" | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
-# ratio A B: median over rounds of A's time / B's time in the same round.
-ratio() { paste "$1" "$2" | awk '{print $1 / $2}' >"$OUT/ratio.tmp" && median "$OUT/ratio.tmp"; }
-us_to_s() { awk -v us="$1" 'BEGIN {printf "%.2f s", us / 1e6}'; }
-us_to_ms() { awk -v us="$1" -v n="${2:-1}" 'BEGIN {printf "%.1f ms", us / n / 1e3}'; }
+# shellcheck source=scripts/bench/common.sh
+source "$ROOT/scripts/bench/common.sh"
 
 floor_delete() { "$FLOOR" delete --prefix bench-t --count "$2" --concurrency 16 --secret-name "$1" >/dev/null; }
 plugin_bulk() { "$BIN" tenant --from-file "$1" "${KEY[@]}" --concurrency "$2"; }
@@ -77,24 +57,7 @@ for i in $(seq 0 $((N - 1))); do printf -- '- namespace: bench-t%04d\n' "$i"; do
 for n in 1 "$DEFAULT_C" "$LATENCY_N"; do
   [ "$n" -ge "$N" ] || head -n "$n" "$OUT/tenants-$N.yaml" >"$OUT/tenants-$n.yaml"
 done
-# The documented loop: one auth-config file per tenant (written by hand in the docs, so not
-# timed), the shared secret fetched once, then per tenant the generator and `kubectl create
-# secret` exactly as documented. openstorage's generator stands in for `pxctl auth token
-# generate`, which needs a Portworx node; it reads the secret from a 0600 file, not argv.
-for i in $(seq 0 $((LOOP_N - 1))); do
-  ns=$(printf 'bench-t%04d' "$i")
-  printf 'name: %s\nemail: %s@portworx.com\nsub: %s\nroles: ["system.user"]\n' "$ns" "$ns" "$(cat /proc/sys/kernel/random/uuid)" >"$OUT/loop/$ns.yaml"
-done
-cat >"$OUT/documented-loop.sh" <<LOOP
-set -euo pipefail
-umask 077
-kubectl -n kube-system get secret pxkeys -o json | jq -r '.data."shared-secret"' | base64 -d >"$OUT/loop-secret"
-for i in \$(seq 0 $((LOOP_N - 1))); do
-  ns=\$(printf 'bench-t%04d' "\$i")
-  TENANT_TOKEN=\$("$PEER" generate --auth-config "$OUT/loop/\$ns.yaml" --issuer portworx.com --shared-secret-file "$OUT/loop-secret" --token-duration 1y)
-  kubectl -n "\$ns" create secret generic px-k8s-user --from-literal=auth-token="\$TENANT_TOKEN"
-done
-LOOP
+documented_loop "$OUT/documented-loop.sh" bench-t "$LOOP_N" create
 
 log "new tenants: $ROUNDS rounds of $N through the plugin and the floor at concurrency $DEFAULT_C, $LOOP_ROUNDS of the documented loop over $LOOP_N"
 for round in $(seq 1 "$ROUNDS"); do

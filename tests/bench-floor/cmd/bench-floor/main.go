@@ -7,6 +7,10 @@
 //	bench-floor bulk  --kubeconfig K --prefix P --count N --concurrency C [--secret-name S]
 //	    GET kube-system/pxkeys once, then for namespaces P0000 … P(N-1), C at a time: GET the
 //	    Secret, then create it or replace it at the version read (`tenant --from-file`).
+//	bench-floor rotate --kubeconfig K --concurrency C [--events=false]
+//	    GET kube-system/pxkeys once, list the floor's Secrets in every namespace (its managed-by
+//	    label, 500 a page), then for each, C at a time: GET it, replace it at the version read
+//	    and record a core/v1 Event on it (`rotate -A --all`). --count is ignored.
 //	bench-floor namespaces --kubeconfig K --prefix P --count N     create the namespaces
 //	bench-floor delete --kubeconfig K --prefix P --count N [--secret-name S]   delete S in each
 //
@@ -38,6 +42,12 @@ import (
 // (namespace bench-tNNNN as name and email, a UUID sub, system.user, issuer portworx.com).
 const tokenBytes = 323
 
+// The label that marks the Secrets this program writes (the plugin's, with another value).
+const (
+	floorLabel   = "app.kubernetes.io/managed-by"
+	floorManager = "kubectl-pxtoken-floor"
+)
+
 type floor struct {
 	client   kubernetes.Interface
 	name     string
@@ -57,6 +67,7 @@ func main() {
 	count := fs.Int("count", 1, "number of namespaces (bulk, namespaces, delete)")
 	concurrency := fs.Int("concurrency", 4, "tenants at once")
 	secretName := fs.String("secret-name", "px-floor", "the Secret written in each namespace")
+	events := fs.Bool("events", true, "rotate: record an Event on each rotated Secret, as the plugin does")
 	_ = fs.Parse(os.Args[2:])
 	if fs.NArg() != 0 || *concurrency < 1 || *count < 1 {
 		usage()
@@ -86,6 +97,14 @@ func main() {
 	case "bulk":
 		f.readKey(ctx)
 		f.each(names, *concurrency, func(ns string) error { return f.tenant(ctx, ns) })
+	case "rotate":
+		f.readKey(ctx)
+		targets := f.listOwn(ctx)
+		names = names[:0]
+		for _, t := range targets {
+			names = append(names, t.Namespace)
+		}
+		f.each(names, *concurrency, func(ns string) error { return f.rotate(ctx, ns, *events) })
 	case "namespaces":
 		f.each(names, *concurrency, func(ns string) error {
 			f.requests.Add(1)
@@ -138,13 +157,57 @@ func (f *floor) tenant(ctx context.Context, ns string) error {
 	return err
 }
 
+// listOwn lists, page by page, the Secrets this program wrote in every namespace.
+func (f *floor) listOwn(ctx context.Context) []corev1.Secret {
+	var all []corev1.Secret
+	opts := metav1.ListOptions{LabelSelector: floorLabel + "=" + floorManager, Limit: 500}
+	for {
+		f.requests.Add(1)
+		page, err := f.client.CoreV1().Secrets("").List(ctx, opts)
+		check(err)
+		for _, s := range page.Items {
+			if s.Name == f.name {
+				all = append(all, s)
+			}
+		}
+		if page.Continue == "" {
+			return all
+		}
+		opts.Continue = page.Continue
+	}
+}
+
+// rotate re-issues one Secret's token in place: GET, replace at the version read, an Event.
+func (f *floor) rotate(ctx context.Context, ns string, event bool) error {
+	secrets := f.client.CoreV1().Secrets(ns)
+	f.requests.Add(2)
+	existing, err := secrets.Get(ctx, f.name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	written, err := secrets.Update(ctx, f.desired(ns, existing), metav1.UpdateOptions{FieldManager: "bench-floor"})
+	if err != nil || !event {
+		return err
+	}
+	f.requests.Add(1)
+	now := metav1.NewTime(time.Now())
+	_, err = f.client.CoreV1().Events(ns).Create(ctx, &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: f.name + ".", Namespace: ns},
+		InvolvedObject: corev1.ObjectReference{Kind: "Secret", APIVersion: "v1", Namespace: ns, Name: f.name,
+			UID: written.UID, ResourceVersion: written.ResourceVersion},
+		Reason: "TokenRotated", Type: corev1.EventTypeNormal, Count: 1, FirstTimestamp: now, LastTimestamp: now,
+		Message: "renewed the token (bench-floor)", Source: corev1.EventSource{Component: "bench-floor"},
+	}, metav1.CreateOptions{FieldManager: "bench-floor"})
+	return err
+}
+
 func (f *floor) desired(ns string, existing *corev1.Secret) *corev1.Secret {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: f.name, Namespace: ns}, Type: corev1.SecretTypeOpaque}
 	if existing != nil {
 		secret = existing.DeepCopy()
 		secret.ManagedFields = nil
 	}
-	secret.Labels = map[string]string{"app.kubernetes.io/managed-by": "kubectl-pxtoken-floor"}
+	secret.Labels = map[string]string{floorLabel: floorManager}
 	now := time.Now().UTC()
 	secret.Annotations = map[string]string{
 		"kubectl-pxtoken/subject":     "00000000-0000-4000-8000-000000000000",
@@ -188,6 +251,6 @@ func check(err error) {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: bench-floor one|bulk|namespaces|delete [--kubeconfig K] [--namespace NS] [--prefix P] [--count N] [--concurrency C] [--secret-name S]")
+	fmt.Fprintln(os.Stderr, "usage: bench-floor one|bulk|rotate|namespaces|delete [--kubeconfig K] [--namespace NS] [--prefix P] [--count N] [--concurrency C] [--secret-name S] [--events=false]")
 	os.Exit(2)
 }
