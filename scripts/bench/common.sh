@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by scripts/bench/*.sh (sourced): timing, medians, ratios, and the documented
 # workflow's loop. Needs OUT (the script's output directory), PEER and KUBECONFIG.
 
