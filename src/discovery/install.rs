@@ -4,10 +4,10 @@
 //!
 //! A list the user may not read is a finding, not a failure: they may still read the key Secret.
 
-use k8s_openapi::api::apps::v1::DaemonSet;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 
 use super::error::{DiscoveryError, NOT_ALLOWED_TO_LIST};
+use super::lean_daemonset::LeanDaemonSet;
 use super::reference::{OPERATOR_DEFAULT_SECRET, SHARED_SECRET_KEY, SharedSecretRef};
 use super::setup::Install;
 use crate::connection::{ApiAction, ApiError, Connection};
@@ -177,14 +177,14 @@ async fn find_daemonsets(
     px_namespace: Option<&str>,
     looked_at: &mut Vec<String>,
 ) -> Result<Option<Vec<InstallFacts>>, DiscoveryError> {
-    let api: Api<DaemonSet> = match px_namespace {
+    let api: Api<LeanDaemonSet> = match px_namespace {
         Some(ns) => Api::namespaced(conn.client.clone(), ns),
         None => Api::all(conn.client.clone()),
     };
     let what = format!("DaemonSets {}", where_(px_namespace));
     let mut found = Vec::new();
     let action = ApiAction::new("list", "daemonsets.apps", px_namespace, None);
-    let listed = list_pages(conn, &api, &ListParams::default(), action, |ds: DaemonSet| {
+    let listed = list_pages(conn, &api, &ListParams::default(), action, |ds: LeanDaemonSet| {
         if let Some(facts) = daemonset_facts(&ds) {
             found.push(facts);
         }
@@ -201,7 +201,7 @@ async fn find_daemonsets(
 
 /// A DaemonSet is a Portworx install with auth when a container reads the shared secret
 /// from a Secret or passes `-jwt_issuer`.
-fn daemonset_facts(ds: &DaemonSet) -> Option<InstallFacts> {
+fn daemonset_facts(ds: &LeanDaemonSet) -> Option<InstallFacts> {
     let namespace = ds.metadata.namespace.clone().unwrap_or_default();
     let install =
         Install::DaemonSet { namespace: namespace.clone(), name: ds.metadata.name.clone().unwrap_or_default() };

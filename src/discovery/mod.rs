@@ -20,6 +20,7 @@
 mod cache;
 mod error;
 mod install;
+mod lean_daemonset;
 mod locate;
 mod overrides;
 mod reference;
