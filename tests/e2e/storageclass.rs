@@ -219,8 +219,6 @@ fn bad_input_fails_before_any_request() {
             .args(args)
             .env("KUBECONFIG", "/nonexistent/kubeconfig")
             .run();
-        assert_eq!(run.code, Some(code), "{run}");
-        assert!(run.stderr.starts_with(expected), "{run}");
-        assert_eq!(run.stderr.lines().count(), 1, "{run}");
+        run.assert_one_error_line(code, expected);
     }
 }

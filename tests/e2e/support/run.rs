@@ -60,6 +60,14 @@ impl Run {
         assert_ne!(self.code, Some(0), "expected failure:\n{self}");
         self
     }
+
+    /// Panics unless it exited with `code` and stderr is one line starting with `line_start`:
+    /// the SPEC's one `error:` line and nothing else.
+    pub fn assert_one_error_line(&self, code: i32, line_start: &str) {
+        assert_eq!(self.code, Some(code), "{self}");
+        assert!(self.stderr.starts_with(line_start), "{self}");
+        assert_eq!(self.stderr.lines().count(), 1, "{self}");
+    }
 }
 
 impl fmt::Display for Run {
