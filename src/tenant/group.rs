@@ -3,15 +3,18 @@
 //!
 //! Every namespace is read before any is written, because the identity depends on all of them:
 //! the `sub` asked for, else the one already stored in any of them, else one new UUID. Two
-//! different stored subjects are refused before anything is written. Then one token is signed
-//! and stored in each namespace; each write stands alone, and a re-run after a failed one finds
-//! the subject in the namespaces that were written and finishes the rest.
+//! different stored subjects are refused before anything is written. Then one token is signed,
+//! the server checks every namespace's write without making it (a server dry run), and only
+//! then is it stored in each: a namespace that is missing, forbidden or refused by an admission
+//! webhook fails the tenant before anything is written. What can still fail between the writes
+//! (the connection, another writer) leaves the namespaces written with the tenant's subject,
+//! so a re-run finds it there and finishes the rest.
 
 use super::{TenantError, TenantOutcome, TenantRequest, tenant_defaults};
 use crate::claims::{Identity, TokenClaims, Validity};
 use crate::connection::Connection;
 use crate::discovery::SigningSetup;
-use crate::token_secret::{self, PreparedStore, SecretTarget, TokenRecord};
+use crate::token_secret::{self, DryRun, PreparedStore, SecretTarget, TokenRecord};
 
 /// One tenant and every namespace it owns, in the order given (the first names the tenant by
 /// default). `request.target` gives the Secret's name and key; its namespace is ignored.
@@ -49,8 +52,9 @@ impl TenantGroup {
 
 /// Issues one identity's token into every namespace of `group`. `Err` when nothing was written
 /// (admin powers refused, a namespace unreadable or not ours, two stored subjects, a signing
-/// failure); otherwise one result per namespace, in order. Two API calls per namespace (read,
-/// write), three with a namespace to create.
+/// failure, a write the server's check refused); otherwise one result per namespace, in order.
+/// Two API calls for a single namespace (read, write; three with a namespace to create); with
+/// several, a checking dry run of each write comes between.
 pub async fn onboard_group(
     conn: &Connection,
     setup: &SigningSetup,
@@ -81,6 +85,12 @@ pub async fn onboard_group(
     let claims = TokenClaims::new(&setup.issuer, identity, Validity::from_now(request.lifetime, request.clock_skew))?;
     let token = setup.key.sign(&claims)?;
     let record = TokenRecord::new(&token, &claims, &setup.key_source);
+    // A single write is all or nothing by itself; several are checked before the first is made.
+    if prepared.len() > 1 && request.store.dry_run == DryRun::None {
+        for store in &prepared {
+            store.check(conn, &record).await?;
+        }
+    }
     let mut results = Vec::with_capacity(requests.len());
     for (request, store) in requests.into_iter().zip(prepared) {
         let replaced_subject = store.stored_subject().filter(|old| *old != claims.sub).map(str::to_owned);
@@ -181,12 +191,21 @@ mod tests {
             (201, json!({})),
             (200, json!({})),
             (201, json!({})),
+            (201, json!({})),
+            (200, json!({})),
+            (201, json!({})),
         ];
         let (result, sent) = onboard(replies, &group(Identity::default(), &["a", "b", "c"]));
         let results = result.unwrap();
         let methods: Vec<_> = sent.iter().map(|r| r.method.as_str()).collect();
-        assert_eq!(methods, ["GET", "GET", "GET", "POST", "PUT", "POST"], "all read before any write");
-        assert!(sent[4].uri.starts_with("/api/v1/namespaces/b/secrets/px-k8s-user"), "{:?}", sent[4]);
+        assert_eq!(
+            methods,
+            ["GET", "GET", "GET", "POST", "PUT", "POST", "POST", "PUT", "POST"],
+            "all read, then all checked, before any write"
+        );
+        let checked: Vec<_> = sent.iter().map(|r| r.uri.contains("dryRun=All")).collect();
+        assert_eq!(checked, [false, false, false, true, true, true, false, false, false]);
+        assert!(sent[7].uri.starts_with("/api/v1/namespaces/b/secrets/px-k8s-user"), "{:?}", sent[7]);
         for write in &sent[3..] {
             assert_eq!(written_sub(write), "kept");
         }
@@ -214,19 +233,46 @@ mod tests {
 
     #[test]
     fn an_explicit_subject_replaces_every_stored_one_and_says_so() {
-        let replies =
-            vec![(200, stored("a", "sub-a")), (200, stored("b", "sub-b")), (200, json!({})), (200, json!({}))];
+        let mut replies = vec![(200, stored("a", "sub-a")), (200, stored("b", "sub-b"))];
+        replies.extend(vec![(200, json!({})); 4]);
         let (result, sent) =
             onboard(replies, &group(Identity { sub: Some("new".into()), ..Identity::default() }, &["a", "b"]));
         let replaced: Vec<_> = result.unwrap().into_iter().map(|(_, r)| r.unwrap().replaced_subject).collect();
         assert_eq!(replaced, [Some("sub-a".to_owned()), Some("sub-b".to_owned())]);
-        assert_eq!((written_sub(&sent[2]), written_sub(&sent[3])), ("new".to_owned(), "new".to_owned()));
+        assert_eq!((written_sub(&sent[4]), written_sub(&sent[5])), ("new".to_owned(), "new".to_owned()));
+    }
+
+    #[test]
+    fn a_write_the_server_would_refuse_fails_the_tenant_before_any_write() {
+        // b does not exist: its Secret reads as absent, and only the create says why.
+        let replies = vec![not_found(), not_found(), (201, json!({})), not_found()];
+        let (result, sent) = onboard(replies, &group(Identity::default(), &["a", "b"]));
+        let err = result.unwrap_err();
+        assert_eq!(err.to_string(), r#"namespace "b" not found"#);
+        let writes: Vec<_> = sent.iter().filter(|r| r.method != "GET").collect();
+        assert_eq!(writes.len(), 2, "{sent:?}");
+        assert!(writes.iter().all(|r| r.uri.contains("dryRun=All")), "only checked, nothing written: {sent:?}");
+    }
+
+    #[test]
+    fn one_namespace_is_written_without_a_check() {
+        let (result, sent) = onboard(vec![not_found(), (201, json!({}))], &group(Identity::default(), &["a"]));
+        assert!(result.unwrap()[0].1.is_ok());
+        assert_eq!(sent.len(), 2, "read and write, no more: {sent:?}");
+        assert!(!sent[1].uri.contains("dryRun"), "{:?}", sent[1]);
     }
 
     #[test]
     fn a_failed_write_is_reported_for_its_namespace_only() {
-        let replies =
-            vec![not_found(), not_found(), (201, json!({})), (500, status(500, "InternalError", "etcd down"))];
+        // Both checked, then the second write fails (say, etcd went away in between).
+        let replies = vec![
+            not_found(),
+            not_found(),
+            (201, json!({})),
+            (201, json!({})),
+            (201, json!({})),
+            (500, status(500, "InternalError", "etcd down")),
+        ];
         let (result, _) = onboard(replies, &group(Identity::default(), &["a", "b"]));
         let results = result.unwrap();
         assert!(results[0].1.is_ok());

@@ -117,17 +117,37 @@ impl PreparedStore {
     /// Writes `record` over what was read: (creates the namespace,) then creates the Secret or
     /// replaces it at the resourceVersion read.
     pub async fn commit(self, conn: &Connection, record: &TokenRecord<'_>) -> Result<StoreOutcome, SecretWriteError> {
+        self.write(conn, record, self.options.dry_run).await
+    }
+
+    /// Has the server check [`commit`](Self::commit)'s requests without making them (a server
+    /// dry run: names, authorization, admission, the namespace, the resourceVersion read), so a
+    /// flow that writes several Secrets can find a write that would fail before making any.
+    /// Nothing is changed; a client dry run sends nothing to check.
+    pub async fn check(&self, conn: &Connection, record: &TokenRecord<'_>) -> Result<(), SecretWriteError> {
+        match self.options.dry_run {
+            DryRun::Client => Ok(()),
+            DryRun::None | DryRun::Server => self.write(conn, record, DryRun::Server).await.map(drop),
+        }
+    }
+
+    async fn write(
+        &self,
+        conn: &Connection,
+        record: &TokenRecord<'_>,
+        dry_run: DryRun,
+    ) -> Result<StoreOutcome, SecretWriteError> {
         let PreparedStore { target, existing, options } = self;
-        let desired = desired_secret(&target, record, existing.as_ref().map(|e| &e.secret));
+        let desired = desired_secret(target, record, existing.as_ref().map(|e| &e.secret));
         if options.create_namespace && existing.is_none() {
-            let created = ensure_namespace(conn, &target.namespace, options.dry_run).await?;
-            if created && options.dry_run == DryRun::Server {
+            let created = ensure_namespace(conn, &target.namespace, dry_run).await?;
+            if created && dry_run == DryRun::Server {
                 // The namespace exists only in that dry run, so the server cannot check a Secret
                 // in it: say what would be created, as a client dry run does.
                 return Ok(StoreOutcome { outcome: WriteOutcome::Created, secret: desired });
             }
         }
-        let (outcome, secret) = write_secret(conn, &target, desired, existing.as_ref(), options.dry_run).await?;
+        let (outcome, secret) = write_secret(conn, target, desired, existing.as_ref(), dry_run).await?;
         Ok(StoreOutcome { outcome, secret })
     }
 }
