@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Tenants, change_shared_secret, identity};
+use super::{change_shared_secret, identity};
 use crate::support::*;
 
 const TENANTS: usize = 200;
@@ -73,21 +73,6 @@ fn as_it_was_or_fully_rotated(
     rotated
 }
 
-/// Starts `cmd`, waits until it has printed `lines` lines, sends it `signal`, and waits for it.
-fn interrupt_after(cmd: std::process::Command, lines: usize, signal: &str) -> Run {
-    let mut running = Running::spawn(cmd);
-    running.wait_for_lines(lines);
-    assert!(running.still_running(), "rotate finished before it could be interrupted");
-    running.signal(signal);
-    let (code, stdout, stderr) = running.finish();
-    Run {
-        command: format!("kubectl pxtoken rotate … (kill -{signal} after {lines} lines)"),
-        code,
-        stdout: stdout.join("\n") + "\n",
-        stderr,
-    }
-}
-
 fn count(run: &Run, what: &str) -> usize {
     run.stdout.lines().filter(|l| l.contains(what)).count()
 }
@@ -111,7 +96,7 @@ fn a_rotation_of_200_tenants_stopped_by_sigint_sigterm_or_sigkill_leaves_no_secr
     // already rotated ("unchanged"); 15 lines later it is mid-way through the rest.
     let mut done = 0;
     for (signal, name, code) in [("INT", "SIGINT", 130), ("TERM", "SIGTERM", 143)] {
-        let run = interrupt_after(rotate(), done + 15, signal);
+        let run = Running::interrupt_after(rotate(), done + 15, signal);
         assert_eq!(run.code, Some(code), "{run}");
         let (rotated, not_started) = (count(&run, " rotated in "), count(&run, " not started in "));
         assert!(not_started > 0, "stopped before the end:\n{run}");
@@ -129,7 +114,7 @@ fn a_rotation_of_200_tenants_stopped_by_sigint_sigterm_or_sigkill_leaves_no_secr
     }
 
     // SIGKILL: nothing is reported for writes in flight, and none is half-written.
-    let run = interrupt_after(rotate(), done + 15, "KILL");
+    let run = Running::interrupt_after(rotate(), done + 15, "KILL");
     assert_eq!(run.code, None, "killed:\n{run}");
     let changed = as_it_was_or_fully_rotated(&original, &stored(&tenants), &px);
     assert!(changed >= done + count(&run, " rotated in ") && changed < TENANTS, "{changed}:\n{run}");

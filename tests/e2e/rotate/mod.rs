@@ -16,47 +16,6 @@ use crate::support::*;
 
 const DAY: i64 = 86_400;
 
-/// Tenants in namespaces of their own, created with one request and deleted together.
-pub struct Tenants {
-    pub names: Vec<String>,
-}
-
-impl Tenants {
-    pub fn new(prefix: &str, count: usize) -> Tenants {
-        let names: Vec<String> = (0..count).map(|_| format!("{prefix}-{}", random_name_suffix())).collect();
-        let items: Vec<Value> =
-            names.iter().map(|n| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}})).collect();
-        kubectl("admin")
-            .args(["create", "-f", "-"])
-            .run_with_input(&json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string())
-            .success();
-        Tenants { names }
-    }
-
-    /// `tenant --from-file` for all of them, as admin, with the key and issuer of `px`.
-    pub fn onboard(&self, px: &PortworxInstall, flags: &[&str]) {
-        let dir = tempfile::tempdir().unwrap();
-        let list = dir.path().join("tenants.yaml");
-        std::fs::write(&list, self.names.iter().map(|n| format!("- namespace: {n}\n")).collect::<String>()).unwrap();
-        pxtoken("admin")
-            .args(["tenant", "--from-file", list.to_str().unwrap(), "--concurrency", "8"])
-            .args(["--shared-secret-ref", &px.secret_ref(), "--issuer", &px.issuer])
-            .args(flags)
-            .succeeds();
-    }
-}
-
-impl Drop for Tenants {
-    fn drop(&mut self) {
-        if !self.names.is_empty() {
-            let _ = kubectl("admin")
-                .args(["delete", "namespace", "--ignore-not-found", "--wait=false"])
-                .args(&self.names)
-                .run();
-        }
-    }
-}
-
 /// A new shared secret in the key Secret, as an administrator rotating it would write it.
 pub fn change_shared_secret(px: &mut PortworxInstall) {
     let new = random_secret();

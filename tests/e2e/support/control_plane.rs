@@ -12,7 +12,6 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::portworx::PortworxInstall;
@@ -102,27 +101,9 @@ impl OwnControlPlane {
         (names, file)
     }
 
-    /// `namespace → sub` of the token Secret (`px-k8s-user`) of each of `tenants` that has one,
-    /// each checked to hold a complete token `px` accepts, issued to that tenant.
+    /// [`PortworxInstall::token_subjects`] on this control plane.
     pub fn token_subjects(&self, tenants: &[String], px: &PortworxInstall) -> BTreeMap<String, String> {
-        let out = self
-            .kubectl("admin")
-            .args(["get", "secrets", "-A", "--field-selector", "metadata.name=px-k8s-user", "-o", "json"])
-            .succeeds();
-        let list: Value = serde_json::from_str(&out).expect("kubectl get -o json printed JSON");
-        let mut subjects = BTreeMap::new();
-        for secret in list["items"].as_array().expect("a List") {
-            let namespace = secret["metadata"]["namespace"].as_str().expect("a namespaced Secret");
-            if !tenants.iter().any(|t| t == namespace) {
-                continue;
-            }
-            let token = secret["data"]["auth-token"].as_str().unwrap_or_else(|| panic!("{namespace}: no auth-token"));
-            let token = base64::engine::general_purpose::STANDARD.decode(token).expect("Secret data is base64");
-            let claims = px.verify_token(&String::from_utf8(token).expect("a UTF-8 token"));
-            assert_eq!(claims["name"], namespace, "{namespace} holds another tenant's token");
-            subjects.insert(namespace.to_owned(), claims["sub"].as_str().expect("a sub").to_owned());
-        }
-        subjects
+        px.token_subjects(self.kubectl("admin"), tenants)
     }
 
     /// `kubectl apply` of `objects` (a JSON array) as admin.

@@ -1,15 +1,19 @@
 //! The namespaces tests work in: their own ([`TestNamespace`]), and `kube-system`, borrowed by
-//! one test at a time ([`KubeSystem`]).
+//! one test at a time ([`KubeSystem`]); and many tenants' namespaces at once ([`Tenants`]).
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
+use serde_json::{Value, json};
+
 use super::cluster;
+use super::portworx::PortworxInstall;
 use super::random::random_name_suffix;
-use super::run::{CommandExt, kubectl};
+use super::run::{CommandExt, kubectl, pxtoken};
 
 /// A namespace of one test's own, `<prefix>-<random>`, deleted (without waiting) when dropped.
 pub struct TestNamespace {
@@ -149,5 +153,53 @@ pub(super) fn assert_may_write(namespace: &str) {
         // one; a test run alone still finds the mistake.)
         let free = !matches!(KUBE_SYSTEM.try_lock(), Err(TryLockError::WouldBlock));
         assert!(!free, "borrow kube-system with KubeSystem::borrow() before putting fixtures there");
+    }
+}
+
+/// Tenants in namespaces of their own, created with one request and deleted together.
+pub struct Tenants {
+    pub names: Vec<String>,
+}
+
+impl Tenants {
+    pub fn new(prefix: &str, count: usize) -> Tenants {
+        let names: Vec<String> = (0..count).map(|_| format!("{prefix}-{}", random_name_suffix())).collect();
+        let items: Vec<Value> =
+            names.iter().map(|n| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}})).collect();
+        kubectl("admin")
+            .args(["create", "-f", "-"])
+            .run_with_input(&json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string())
+            .success();
+        Tenants { names }
+    }
+
+    /// A `--from-file` tenant list naming them, written in `dir`.
+    pub fn list_file(&self, dir: &Path) -> PathBuf {
+        let list = dir.join("tenants.yaml");
+        std::fs::write(&list, self.names.iter().map(|n| format!("- namespace: {n}\n")).collect::<String>())
+            .expect("writing the tenant list");
+        list
+    }
+
+    /// `tenant --from-file` for all of them, as admin, with the key and issuer of `px`.
+    pub fn onboard(&self, px: &PortworxInstall, flags: &[&str]) {
+        let dir = tempfile::tempdir().unwrap();
+        pxtoken("admin")
+            .args(["tenant", "--from-file"])
+            .arg(self.list_file(dir.path()))
+            .args(["--concurrency", "8", "--shared-secret-ref", &px.secret_ref(), "--issuer", &px.issuer])
+            .args(flags)
+            .succeeds();
+    }
+}
+
+impl Drop for Tenants {
+    fn drop(&mut self) {
+        if !self.names.is_empty() {
+            let _ = kubectl("admin")
+                .args(["delete", "namespace", "--ignore-not-found", "--wait=false"])
+                .args(&self.names)
+                .run();
+        }
     }
 }

@@ -1,11 +1,15 @@
 //! Portworx as each install style leaves it in a cluster (objects only: nothing runs), and
 //! checking tokens as Portworx would.
 
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::namespaces::assert_may_write;
 use super::random::random_secret;
-use super::run::apply_json;
+use super::run::{CommandExt, apply_json};
 
 /// Issuer Portworx uses when a StorageCluster names none (operator `selfSigned.issuer` default).
 pub const OPERATOR_DEFAULT_ISSUER: &str = "operator.portworx.io";
@@ -47,6 +51,34 @@ impl PortworxInstall {
             assert!(claims.get(required).is_some(), "token has no {required:?} claim: {claims}");
         }
         claims
+    }
+
+    /// `namespace → sub` of the token Secret (`px-k8s-user`) of each of `tenants` that has one,
+    /// read with one list through `kubectl` (admin's, of whichever control plane). Each is
+    /// checked to be whole: a token this install accepts, issued to that namespace, with the
+    /// subject and expiry annotations of that token.
+    pub fn token_subjects(&self, mut kubectl: Command, tenants: &[String]) -> BTreeMap<String, String> {
+        let out = kubectl
+            .args(["get", "secrets", "-A", "--field-selector", "metadata.name=px-k8s-user", "-o", "json"])
+            .succeeds();
+        let list: Value = serde_json::from_str(&out).expect("kubectl get -o json printed JSON");
+        let mut subjects = BTreeMap::new();
+        for secret in list["items"].as_array().expect("a List") {
+            let namespace = secret["metadata"]["namespace"].as_str().expect("a namespaced Secret");
+            if !tenants.iter().any(|t| t == namespace) {
+                continue;
+            }
+            let token = secret["data"]["auth-token"].as_str().unwrap_or_else(|| panic!("{namespace}: no auth-token"));
+            let token = base64::engine::general_purpose::STANDARD.decode(token).expect("Secret data is base64");
+            let claims = self.verify_token(&String::from_utf8(token).expect("a UTF-8 token"));
+            assert_eq!(claims["name"], namespace, "{namespace} holds another tenant's token");
+            let annotations = &secret["metadata"]["annotations"];
+            assert_eq!(annotations["kubectl-pxtoken/subject"], claims["sub"], "{namespace}: {annotations}");
+            let expires = jiff::Timestamp::from_second(claims["exp"].as_i64().expect("exp")).expect("a time");
+            assert_eq!(annotations["kubectl-pxtoken/expires-at"], expires.to_string().as_str(), "{namespace}");
+            subjects.insert(namespace.to_owned(), claims["sub"].as_str().expect("a sub").to_owned());
+        }
+        subjects
     }
 }
 

@@ -264,6 +264,18 @@ impl Running {
         self.child.try_wait().expect("waiting for a child process").is_none()
     }
 
+    /// Starts `cmd`, waits until it has printed `lines` lines, sends it `signal` and waits for
+    /// it to exit; fails the test if it ended before the signal could be sent.
+    pub fn interrupt_after(cmd: Command, lines: usize, signal: &str) -> Run {
+        let command = format!("{} (kill -{signal} after {lines} lines)", command_line(&cmd));
+        let mut running = Running::spawn(cmd);
+        running.wait_for_lines(lines);
+        assert!(running.still_running(), "{command}: finished before it could be interrupted");
+        running.signal(signal);
+        let (code, stdout, stderr) = running.finish();
+        Run { command, code, stdout: stdout.join("\n") + "\n", stderr }
+    }
+
     /// Waits for it to exit: its exit code, every stdout line, and stderr.
     pub fn finish(mut self) -> (Option<i32>, Vec<String>, String) {
         let deadline = Instant::now() + COMMAND_TIMEOUT;
