@@ -1,7 +1,8 @@
 //! Onboarding tenants: the seed workflow (read key, build claims, sign, store) in one call for
 //! one tenant ([`onboard_tenant`]), for a tenant that owns several namespaces
 //! ([`group::onboard_group`]: one identity in all of them), and for a list of tenants with
-//! bounded concurrency ([`bulk::onboard_many`], lists read by [`list::read_tenant_list`]).
+//! bounded concurrency that a signal stops cleanly ([`bulk::onboard_many`], lists read by
+//! [`list::read_tenant_list`]).
 
 pub mod bulk;
 pub mod group;
@@ -17,7 +18,7 @@ use crate::discovery::SigningSetup;
 use crate::signing::SigningError;
 use crate::token_secret::{SecretTarget, SecretWriteError, StoreOptions, WriteOutcome};
 
-pub use bulk::{BulkFailed, BulkSummary, onboard_many};
+pub use bulk::{BulkIncomplete, BulkSummary, TenantFate, onboard_many};
 pub use group::{GroupFailed, NamespaceResult, TenantGroup, onboard_group};
 pub use list::{TenantEntry, TenantListError, read_tenant_list};
 

@@ -16,7 +16,7 @@ use pxtoken::message::escape_controls;
 use pxtoken::rotate::{RotateError, RunError, RunIncomplete};
 use pxtoken::rotator_manifest::RotatorError;
 use pxtoken::storage_class::{ApplyError, StorageClassError};
-use pxtoken::tenant::{BulkFailed, GroupFailed, TenantError, TenantListError};
+use pxtoken::tenant::{BulkIncomplete, GroupFailed, TenantError, TenantListError};
 use pxtoken::token_list::SecretTokenError;
 use pxtoken::token_secret::SecretWriteError;
 use pxtoken::transport::TransportFailure;
@@ -128,8 +128,11 @@ fn hint_for_cause(err: &(dyn Error + 'static)) -> Option<String> {
     if let Some(err) = err.downcast_ref::<RunIncomplete>() {
         return incomplete(err);
     }
-    if err.is::<BulkFailed>() {
-        return Some("fix them and run the same command again".into());
+    if let Some(err) = err.downcast_ref::<BulkIncomplete>() {
+        return Some(match err {
+            BulkIncomplete::Failed(_) => FIX_AND_RUN_AGAIN.into(),
+            BulkIncomplete::Interrupted(..) => RUN_AGAIN_TO_FINISH.into(),
+        });
     }
     if err.is::<GroupFailed>() {
         return Some(
@@ -212,10 +215,14 @@ fn rotate(err: &RotateError) -> Option<String> {
     Some(hint.to_owned())
 }
 
+/// The fixes for a bulk run (`tenant --from-file`, `rotate`) that did not do every item.
+const FIX_AND_RUN_AGAIN: &str = "fix them and run the same command again";
+const RUN_AGAIN_TO_FINISH: &str = "run the same command again to finish";
+
 fn incomplete(err: &RunIncomplete) -> Option<String> {
     match err {
-        RunIncomplete::Failed(_) => Some("fix them and run the same command again".into()),
-        RunIncomplete::Interrupted(..) => Some("run the same command again to finish".into()),
+        RunIncomplete::Failed(_) => Some(FIX_AND_RUN_AGAIN.into()),
+        RunIncomplete::Interrupted(..) => Some(RUN_AGAIN_TO_FINISH.into()),
     }
 }
 

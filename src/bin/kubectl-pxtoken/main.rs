@@ -8,6 +8,7 @@ mod hints;
 mod output;
 mod printers;
 mod rotate_report;
+mod signals;
 mod token_view;
 
 use std::io::IsTerminal;
@@ -160,7 +161,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             // Stopped by SIGINT / SIGTERM after reporting: 130 / 143, as a shell reports it.
-            match err.downcast_ref::<pxtoken::rotate::RunError>().and_then(|e| e.signal()) {
+            match signals::interrupted_by(&err) {
                 Some(signal) => ExitCode::from(signal.exit_code()),
                 None => ExitCode::FAILURE,
             }

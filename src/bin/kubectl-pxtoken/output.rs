@@ -7,7 +7,7 @@ use std::path::Path;
 use k8s_openapi::api::core::v1::Secret;
 use pxtoken::admin::AdminToken;
 use pxtoken::claims::TokenClaims;
-use pxtoken::tenant::{GroupFailed, NamespaceResult, TenantError, TenantGroup, TenantOutcome, TenantRequest};
+use pxtoken::tenant::{GroupFailed, NamespaceResult, TenantFate, TenantGroup, TenantOutcome, TenantRequest};
 use pxtoken::token_secret::{DryRun, SecretTarget, WriteOutcome, rfc3339};
 use secrecy::ExposeSecret;
 
@@ -180,18 +180,29 @@ impl TenantReport {
     }
 
     /// Reports one tenant: one line for a tenant refused as a whole (nothing written, every
-    /// namespace named), else one per namespace.
-    pub fn one(
-        &mut self,
-        group: &TenantGroup,
-        result: Result<Vec<NamespaceResult>, TenantError>,
-    ) -> anyhow::Result<()> {
+    /// namespace named), else one per namespace; a tenant never started (the run was
+    /// interrupted) gets one line per namespace, on stdout beside the others, or on stderr when
+    /// stdout carries objects (`-o`), which must stay parseable.
+    pub fn one(&mut self, group: &TenantGroup, fate: TenantFate) -> anyhow::Result<()> {
         self.progress.inc(1);
         let progress = self.progress.clone();
-        progress.suspend(|| match result {
-            Ok(results) => self.namespaces(results).map(|_| ()),
-            Err(err) => {
+        progress.suspend(|| match fate {
+            TenantFate::Onboarded(Ok(results)) => self.namespaces(results).map(|_| ()),
+            TenantFate::Onboarded(Err(err)) => {
                 eprintln!("error: {}: {}", group.namespaces.join(", "), hints::error_line(&err));
+                Ok(())
+            }
+            TenantFate::NotStarted => {
+                for namespace in &group.namespaces {
+                    let line = format!(
+                        "secret/{} not started in {namespace} (interrupted: run again)",
+                        group.request.target.name
+                    );
+                    match self.format {
+                        None => writeln!(std::io::stdout(), "{line}")?,
+                        Some(_) => eprintln!("{line}"),
+                    }
+                }
                 Ok(())
             }
         })

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use clap::Args;
-use pxtoken::bulk::Cancellation;
 use pxtoken::duration::TokenDuration;
 use pxtoken::names::NameRule;
 use pxtoken::rotate::{Policy, RotateOptions, Rotator};
@@ -13,6 +12,7 @@ use pxtoken::token_list::{ListOptions, Scope};
 use crate::checks::{UsageError, check_name};
 use crate::cli::{ClockSkewArgs, DryRunArg, GlobalArgs, KeyArgs, SecretNameArgs, token_duration};
 use crate::rotate_report::RotateReport;
+use crate::signals::stop_on_signals;
 
 pub const ABOUT: &str = "Renew expiring tokens, and tokens signed with an old key or issuer, in place";
 
@@ -104,15 +104,7 @@ pub async fn exec(args: RotateArgs, global: &GlobalArgs) -> anyhow::Result<()> {
     let options = args.complete(&conn.namespace);
     let setup = global.signing_setup(&args.key, &overrides, Some(&conn)).await?;
     let rotator = Rotator::new(&conn, &setup, options)?;
-    // From here a signal stops launching; a second one stops at once.
-    let cancel = Cancellation::new();
-    pxtoken::interrupt::listen(cancel.clone(), |signal| {
-        eprintln!(
-            "error: {} again: stopped without waiting for writes in flight; run the same command again",
-            signal.name()
-        );
-        std::process::exit(signal.exit_code().into());
-    })?;
+    let cancel = stop_on_signals()?;
     let mut report = RotateReport::new(args.dry_run.into());
     let result = rotator.run(&cancel, |result| report.one(result)).await;
     report.finish(match &result {

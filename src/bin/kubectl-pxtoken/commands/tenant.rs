@@ -13,6 +13,7 @@ use pxtoken::tenant::{
 use crate::checks::{UsageError, check_identity_flags, check_namespaces, list_flag};
 use crate::cli::{GlobalArgs, KeyArgs, ObjectOutput, SecretNameArgs, StoreArgs, ValidityArgs};
 use crate::output;
+use crate::signals::stop_on_signals;
 
 pub const ABOUT: &str = "Issue a tenant token and store it in a Secret in the tenant's namespace";
 
@@ -142,10 +143,11 @@ impl TenantOptions {
         let mut report = output::TenantReport::new(entries.len(), self.format);
         // Each tenant's request is built as its turn comes: memory stays flat in the list's length.
         let groups = entries.into_iter().map(|entry| entry.group(&self.template));
+        let cancel = stop_on_signals()?;
         let summary =
-            onboard_many(conn, setup, groups, self.concurrency, |group, result| report.one(group, result)).await?;
+            onboard_many(conn, setup, groups, self.concurrency, &cancel, |group, fate| report.one(group, fate)).await?;
         report.finish();
-        summary.into_result()?;
+        summary.into_result(cancel.signal())?;
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! `kubectl pxtoken tenant`: one command onboards a tenant, for every Portworx install style,
 //! and every token it stores is accepted by openstorage's own verifier.
 
+mod interrupt;
+
 use crate::support::openstorage::{self, PeerKey};
 use crate::support::webhook::SecretUpdateWebhook;
 use crate::support::*;
@@ -557,6 +559,24 @@ fn namespaces_holding_two_subjects_are_refused_and_nothing_is_written() {
     let run = pxtoken("admin").args(["tenant", &a, &b, &a, "--px-namespace", &px_ns]).run();
     assert_eq!(run.code, Some(2), "{run}");
     assert_eq!(run.stderr, format!("error: namespace \"{a}\" is given twice\n"));
+}
+
+#[test]
+fn a_missing_namespace_stops_a_tenant_of_several_before_any_is_written() {
+    let px_ns = TestNamespace::new("px-gone");
+    let px = install_operator_style(&px_ns, Some("gone.io"));
+    let (a, b) = (TestNamespace::new("gone-a"), TestNamespace::unused("gone-b"));
+
+    // b comes second: the server's check of its write fails before a's is made.
+    let run = pxtoken("admin").args(["tenant", &a, &b, "--px-namespace", &px_ns]).run();
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(run.stdout, "", "{run}");
+    assert_eq!(run.stderr, format!("error: namespace \"{b}\" not found: create it first or pass --create-namespace\n"));
+    assert!(!secret_exists(&a, "px-k8s-user"), "nothing was written in {a}");
+
+    let out = pxtoken("admin").args(["tenant", &a, &b, "--px-namespace", &px_ns, "--create-namespace"]).succeeds();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_eq!(stored_token_claims(&a, &px).1["sub"], stored_token_claims(&b, &px).1["sub"]);
 }
 
 #[test]
