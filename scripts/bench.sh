@@ -15,7 +15,8 @@
 #     (scripts/bench/rotate.sh), first, while no other token Secret exists.
 # Usage: scripts/bench.sh [RUNS]   (needs hyperfine, jq, bc, curl, python3, /usr/bin/time and Go;
 # builds a release binary; several minutes on 2 cores)
-#        BENCH=list scripts/bench.sh   measures only `list`; BENCH=rotate only `rotate`
+#        BENCH=list scripts/bench.sh   measures only `list`; BENCH=rotate only `rotate`;
+#        BENCH=tenants only bulk onboarding (scripts/bench/tenants.sh)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -57,6 +58,11 @@ SEED
 requests() { "$@" -v 3 2>&1 >/dev/null | grep -c ': requesting$' || true; }
 mean() { jq -r ".results[$2].mean" "$1"; }
 median() { jq -r ".results[$2].median" "$1"; }
+
+if [ "$BENCH" = tenants ]; then
+  STATE="$STATE" BIN="$BIN" PEER="$PEER" RUNS="$RUNS" bash scripts/bench/tenants.sh
+  exit 0
+fi
 
 if [ "$BENCH" = all ] || [ "$BENCH" = rotate ]; then
   STATE="$STATE" BIN="$BIN" PEER="$PEER" bash scripts/bench/rotate.sh
