@@ -44,6 +44,12 @@ pub fn stored_line(target: &SecretTarget, outcome: WriteOutcome, dry_run: DryRun
     )
 }
 
+/// The line of a token Secret a bulk run (`tenant --from-file`, `rotate`) never got to, because
+/// it was interrupted: `secret/px-k8s-user not started in team-a (interrupted: run again)`.
+pub fn not_started_line(secret_name: &str, namespace: &str) -> String {
+    format!("secret/{secret_name} not started in {namespace} (interrupted: run again)")
+}
+
 /// Prints a Secret as `-o yaml|json|name` asks, as `kubectl create -o` does.
 pub fn print_secret(secret: &Secret, format: ObjectOutput) -> anyhow::Result<()> {
     print_object(secret, format, "secret")
@@ -194,10 +200,7 @@ impl TenantReport {
             }
             TenantFate::NotStarted => {
                 for namespace in &group.namespaces {
-                    let line = format!(
-                        "secret/{} not started in {namespace} (interrupted: run again)",
-                        group.request.target.name
-                    );
+                    let line = not_started_line(&group.request.target.name, namespace);
                     match self.format {
                         None => writeln!(std::io::stdout(), "{line}")?,
                         Some(_) => eprintln!("{line}"),

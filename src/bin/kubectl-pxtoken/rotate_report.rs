@@ -8,15 +8,7 @@ use pxtoken::rotate::{Outcome, RunSummary, Skip, TenantResult};
 use pxtoken::token_secret::{DryRun, rfc3339};
 
 use crate::hints;
-
-/// kubectl's suffix for dry runs.
-fn dry_run_suffix(dry_run: DryRun) -> &'static str {
-    match dry_run {
-        DryRun::None => "",
-        DryRun::Client => " (dry run)",
-        DryRun::Server => " (server dry run)",
-    }
-}
+use crate::output::{self, dry_run_suffix};
 
 /// One token Secret's line:
 /// `secret/px-k8s-user rotated in team-a (was expiring, expires 2027-…)`.
@@ -45,7 +37,7 @@ pub fn rotate_line(result: &TenantResult) -> String {
             ("skipped".into(), format!(" (unmanaged, {verdict}: pass --adopt)"))
         }
         Ok(Outcome::Skipped(Skip::Gone)) => ("skipped".into(), " (deleted while rotating)".into()),
-        Ok(Outcome::NotStarted) => ("not started".into(), " (interrupted: run again)".into()),
+        Ok(Outcome::NotStarted) => return output::not_started_line(&target.name, &target.namespace),
         Err(err) => ("failed".into(), format!(": {}", hints::error_line(err))),
     };
     format!("secret/{} {status} in {}{detail}", target.name, target.namespace)
