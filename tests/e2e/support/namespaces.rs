@@ -156,21 +156,28 @@ pub(super) fn assert_may_write(namespace: &str) {
     }
 }
 
-/// Tenants in namespaces of their own, created with one request and deleted together.
+/// Tenants in namespaces of their own, created with one `kubectl create` and deleted with one
+/// `kubectl delete`, both of a List.
 pub struct Tenants {
     pub names: Vec<String>,
 }
 
 impl Tenants {
     pub fn new(prefix: &str, count: usize) -> Tenants {
-        let names: Vec<String> = (0..count).map(|_| format!("{prefix}-{}", random_name_suffix())).collect();
-        let items: Vec<Value> =
-            names.iter().map(|n| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}})).collect();
-        kubectl("admin")
-            .args(["create", "-f", "-"])
-            .run_with_input(&json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string())
-            .success();
-        Tenants { names }
+        let tenants = Tenants { names: (0..count).map(|_| format!("{prefix}-{}", random_name_suffix())).collect() };
+        kubectl("admin").args(["create", "-f", "-"]).run_with_input(&tenants.namespace_list()).success();
+        tenants
+    }
+
+    /// Their namespaces as a List manifest. Deleting from it takes 0.3 s for 200; `kubectl delete
+    /// namespace NAME…` takes 38 s (its client-side rate limit of 5 requests a second).
+    fn namespace_list(&self) -> String {
+        let items: Vec<Value> = self
+            .names
+            .iter()
+            .map(|n| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}))
+            .collect();
+        json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()
     }
 
     /// A `--from-file` tenant list naming them, written in `dir`.
@@ -197,9 +204,8 @@ impl Drop for Tenants {
     fn drop(&mut self) {
         if !self.names.is_empty() {
             let _ = kubectl("admin")
-                .args(["delete", "namespace", "--ignore-not-found", "--wait=false"])
-                .args(&self.names)
-                .run();
+                .args(["delete", "-f", "-", "--ignore-not-found", "--wait=false"])
+                .run_with_input(&self.namespace_list());
         }
     }
 }
