@@ -60,6 +60,42 @@ fn stalled_connection_is_cut_by_request_timeout() {
     assert_cut_by_request_timeout(&proxy, &kubeconfig, &ns, &px, 2);
 }
 
+#[test]
+fn a_second_ctrl_c_stops_a_bulk_run_at_once_while_answers_are_held_up() {
+    let (_keys, px) = shared_key();
+    let tenants = Tenants::new("sig2", 200);
+    let dir = tempfile::tempdir().unwrap();
+    let list = tenants.list_file(dir.path());
+    let toxiproxy = Toxiproxy::start();
+    let (proxy, kubeconfig) = proxied_admin(&toxiproxy);
+    proxy.add_toxic("latency", json!({"latency": 50}));
+    let mut bulk = pxtoken("admin");
+    bulk.arg("--kubeconfig").arg(&kubeconfig).args(["tenant", "--from-file"]).arg(&list);
+    bulk.args(["--concurrency", "2", "--shared-secret-ref", &px.secret_ref(), "--issuer", &px.issuer]);
+    let mut running = Running::spawn(bulk);
+    running.wait_for_lines(2);
+    // From now on every answer takes 10 s: the writes in flight are held up.
+    proxy.remove_toxic("latency");
+    proxy.add_toxic("latency", json!({"latency": 10_000}));
+
+    running.signal("INT");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(running.still_running(), "the first Ctrl-C waits for the writes in flight");
+    let second = Instant::now();
+    running.signal("INT");
+    let (code, _, stderr) = running.finish();
+    assert!(second.elapsed() < Duration::from_secs(5), "the second Ctrl-C did not stop at once");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: SIGINT again: stopped without waiting for writes in flight; run the same command again\n"
+    );
+    // A write the server made but whose answer never came is whole all the same.
+    proxy.remove_toxic("latency");
+    let stored = px.token_subjects(kubectl("admin"), &tenants.names);
+    assert!(stored.len() >= 2 && stored.len() < 200, "{} tenants stored", stored.len());
+}
+
 /// A proxy to the shared control plane, and admin's kubeconfig through it.
 fn proxied_admin(toxiproxy: &Toxiproxy) -> (Proxy<'_>, PathBuf) {
     let admin = cluster().kubeconfig("admin");
