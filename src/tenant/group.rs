@@ -14,7 +14,7 @@ use super::{TenantError, TenantOutcome, TenantRequest, tenant_defaults};
 use crate::claims::{Identity, TokenClaims, Validity};
 use crate::connection::Connection;
 use crate::discovery::SigningSetup;
-use crate::token_secret::{self, DryRun, PreparedStore, SecretTarget, TokenRecord};
+use crate::token_secret::{self, PreparedStore, SecretTarget, TokenRecord};
 
 /// One tenant and every namespace it owns, in the order given (the first names the tenant by
 /// default). `request.target` gives the Secret's name and key; its namespace is ignored.
@@ -86,7 +86,7 @@ pub async fn onboard_group(
     let token = setup.key.sign(&claims)?;
     let record = TokenRecord::new(&token, &claims, &setup.key_source);
     // A single write is all or nothing by itself; several are checked before the first is made.
-    if prepared.len() > 1 && request.store.dry_run == DryRun::None {
+    if prepared.len() > 1 {
         for store in &prepared {
             store.check(conn, &record).await?;
         }
@@ -134,22 +134,12 @@ mod tests {
     use super::*;
     use crate::fake_api::{self, Recorded, block_on, status};
     use crate::signing::unverified_claims;
-    use crate::tenant::tests::{request, setup};
-    use crate::token_secret::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+    use crate::tenant::tests::{claims_for_test, request, setup};
+    use crate::token_secret::{DryRun, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 
     /// A managed token Secret in `namespace` whose token has subject `sub`.
     fn stored(namespace: &str, sub: &str) -> Value {
-        let claims = TokenClaims {
-            iss: "px.io".into(),
-            sub: sub.into(),
-            name: "n".into(),
-            email: "e".into(),
-            roles: None,
-            groups: None,
-            iat: 0,
-            exp: 4_000_000_000,
-        };
-        let token = setup().key.sign(&claims).unwrap();
+        let token = setup().key.sign(&TokenClaims { sub: sub.into(), ..claims_for_test() }).unwrap();
         let token = base64::engine::general_purpose::STANDARD.encode(secrecy::ExposeSecret::expose_secret(&token));
         json!({"apiVersion": "v1", "kind": "Secret",
             "metadata": {"name": "px-k8s-user", "namespace": namespace, "resourceVersion": "7",
@@ -252,6 +242,18 @@ mod tests {
         let writes: Vec<_> = sent.iter().filter(|r| r.method != "GET").collect();
         assert_eq!(writes.len(), 2, "{sent:?}");
         assert!(writes.iter().all(|r| r.uri.contains("dryRun=All")), "only checked, nothing written: {sent:?}");
+    }
+
+    #[test]
+    fn a_server_dry_run_of_several_namespaces_is_its_own_check() {
+        let mut group = group(Identity::default(), &["a", "b"]);
+        group.request.store.dry_run = DryRun::Server;
+        let replies = vec![not_found(), not_found(), (201, json!({})), (201, json!({}))];
+        let (result, sent) = onboard(replies, &group);
+        assert!(result.unwrap().iter().all(|(_, r)| r.is_ok()));
+        let methods: Vec<_> = sent.iter().map(|r| r.method.as_str()).collect();
+        assert_eq!(methods, ["GET", "GET", "POST", "POST"], "each write sent once: {sent:?}");
+        assert!(sent[2..].iter().all(|r| r.uri.contains("dryRun=All")), "{sent:?}");
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn a_rerun_keeps_the_stored_subject() {
     assert_eq!(result.unwrap().replaced_subject.as_deref(), Some("kept-sub"));
 }
 
-fn claims_for_test() -> TokenClaims {
+pub(super) fn claims_for_test() -> TokenClaims {
     TokenClaims {
         iss: "px.io".into(),
         sub: String::new(),

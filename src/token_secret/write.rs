@@ -123,11 +123,12 @@ impl PreparedStore {
     /// Has the server check [`commit`](Self::commit)'s requests without making them (a server
     /// dry run: names, authorization, admission, the namespace, the resourceVersion read), so a
     /// flow that writes several Secrets can find a write that would fail before making any.
-    /// Nothing is changed; a client dry run sends nothing to check.
+    /// Nothing is changed. A dry run needs no check: a client one sends nothing, and a server
+    /// one's commit is that check.
     pub async fn check(&self, conn: &Connection, record: &TokenRecord<'_>) -> Result<(), SecretWriteError> {
         match self.options.dry_run {
-            DryRun::Client => Ok(()),
-            DryRun::None | DryRun::Server => self.write(conn, record, DryRun::Server).await.map(drop),
+            DryRun::Client | DryRun::Server => Ok(()),
+            DryRun::None => self.write(conn, record, DryRun::Server).await.map(drop),
         }
     }
 
